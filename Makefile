@@ -1,0 +1,57 @@
+# Two commands do everything from a fresh clone:  make book  and  make test.
+# Both create .venv on first use. Only python3 and make are needed beforehand.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# nbgrader shells out to `alembic`, and the tests call jupyter, nbgrader, jupyter-book:
+# the venv's bin/ goes first on PATH for every recipe.
+export PATH := $(BIN):$(PATH)
+# several kernels may run at once on a small machine; keep each one to a single BLAS thread
+export OMP_NUM_THREADS ?= 1
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help venv book test test-fast lab release constraints clean
+
+help:
+	@echo "make book    build the HTML book into _build/html (creates .venv first)"
+	@echo "make test    run the whole test suite"
+	@echo "make lab     open the exercises in JupyterLab"
+	@echo "make release regenerate exercises/ from solutions/"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+	@echo
+	@echo "The book is built. Open this file in a browser:"
+	@echo "    file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# the unit tests alone: seconds, not minutes
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=exercises
+
+release: $(STAMP)
+	$(BIN)/nncourse release
+
+# re-pin the whole dependency tree after changing requirements.txt
+constraints:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^nn-course' > constraints.txt
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

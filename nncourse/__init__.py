@@ -1,0 +1,1 @@
+"""Course tools: release exercises from solutions, check and grade submissions with nbgrader."""

@@ -1,0 +1,163 @@
+"""The module protocol every nnlib layer follows.
+
+A model is a tree of ``Module`` objects. Each one
+
+* computes ``forward(x)`` and remembers what its backward pass will need;
+* computes ``backward(grad_output) -> grad_input``: given dL/d(output) it returns dL/d(input)
+  and *adds* dL/d(parameter) to each parameter's ``.grad`` (the chain rule, one layer at a time);
+* lists its trainable tensors with ``parameters()``, as ``Parameter`` objects holding ``.data``
+  and ``.grad`` -- the same split PyTorch makes between a tensor and its gradient.
+
+Names follow PyTorch: ``zero_grad``, ``train``/``eval``, ``state_dict``/``load_state_dict``,
+``named_parameters``. A ``state_dict`` uses PyTorch's keys (``"0.weight"``, ``"fc.bias"``), so
+weights move between the two libraries with ``{k: v.numpy() for k, v in sd.items()}``.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+
+class Parameter:
+    """A trainable array and the gradient of the loss with respect to it (same shape)."""
+
+    def __init__(self, data):
+        self.data = np.asarray(data)
+        self.grad = np.zeros_like(self.data)
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    def zero_grad(self):
+        self.grad = np.zeros_like(self.data)
+
+    def __repr__(self):
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class: subclasses set ``Parameter`` and ``Module`` attributes in ``__init__`` and
+    implement ``forward`` and ``backward``."""
+
+    def __init__(self):
+        # registration order is kept, so state_dict keys come out in PyTorch's order
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    # --- computation --------------------------------------------------------------------
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, grad_output):
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- parameters ---------------------------------------------------------------------
+    def named_parameters(self, prefix=""):
+        """Yield ``(name, Parameter)`` pairs, children after own parameters, as PyTorch does."""
+        for name, p in self._parameters.items():
+            yield prefix + name, p
+        for child_name, child in self._modules.items():
+            yield from child.named_parameters(prefix + child_name + ".")
+
+    def parameters(self):
+        for _, p in self.named_parameters():
+            yield p
+
+    def children(self):
+        yield from self._modules.values()
+
+    def modules(self):
+        yield self
+        for child in self._modules.values():
+            yield from child.modules()
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.zero_grad()
+
+    # --- modes --------------------------------------------------------------------------
+    def train(self, mode=True):
+        """Training mode: dropout drops, batch norm uses batch statistics."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode: dropout is the identity, batch norm uses its running statistics."""
+        return self.train(False)
+
+    # --- saving and loading -------------------------------------------------------------
+    def _buffers(self):
+        """Non-trainable state saved in the state_dict (running statistics); name -> array."""
+        return OrderedDict()
+
+    def state_dict(self, prefix=""):
+        """An ordered ``{name: array copy}`` of parameters and buffers, with PyTorch's keys."""
+        state = OrderedDict()
+        for name, p in self._parameters.items():
+            state[prefix + name] = p.data.copy()
+        for name, value in self._buffers().items():
+            state[prefix + name] = np.array(value, copy=True)
+        for child_name, child in self._modules.items():
+            state.update(child.state_dict(prefix + child_name + "."))
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays into this model. Accepts numpy arrays, or anything ``np.asarray`` takes
+        (a PyTorch tensor's ``.numpy()``, nested lists). Shapes must match exactly."""
+        own = self.state_dict()
+        given = {k: np.asarray(v) for k, v in state_dict.items()}
+        missing = [k for k in own if k not in given]
+        unexpected = [k for k in given if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
+                           f"unexpected keys {unexpected}")
+        for key, value in given.items():
+            if key in own:
+                if own[key].shape != value.shape:
+                    raise ValueError(f"{type(self).__name__}.load_state_dict: '{key}' has shape "
+                                     f"{own[key].shape} in the model but {value.shape} in the "
+                                     f"state_dict")
+                self._set_state(key.split("."), value)
+        return self
+
+    def _set_state(self, path, value):
+        head = path[0]
+        if len(path) > 1:
+            self._modules[head]._set_state(path[1:], value)
+        elif head in self._parameters:
+            p = self._parameters[head]
+            p.data = value.astype(p.data.dtype, copy=True)
+            p.grad = np.zeros_like(p.data)
+        else:
+            current = getattr(self, head)
+            object.__setattr__(self, head, np.asarray(value, dtype=np.asarray(current).dtype).copy())
+
+    # --- display ------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not self._modules:
+            return head + ")"
+        lines = [head]
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        return "\n".join(lines) + "\n)"
