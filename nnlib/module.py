@@ -17,6 +17,33 @@ from collections import OrderedDict
 import numpy as np
 
 
+def describe(module):
+    """How a layer names itself in error messages, e.g. ``Linear(in_features=4, out_features=3)``."""
+    return f"{type(module).__name__}({module.extra_repr()})"
+
+
+def check_shape(module, x, expected, what="input"):
+    """Raise a ``ValueError`` unless ``x`` has the shape a layer expects.
+
+    ``expected`` is a tuple with one entry per axis: an ``int`` is a size that must match exactly,
+    a ``str`` names a size that may be anything (``"batch"``). For example
+    ``check_shape(self, x, ("batch", self.in_features))`` raises
+    ``Linear(in_features=4, out_features=3): expected input of shape (batch, 4), got (2, 5)``.
+    """
+    shape = np.shape(x)
+    if len(shape) != len(expected) or any(
+            isinstance(e, int) and e != s for e, s in zip(expected, shape)):
+        wanted = "(" + ", ".join(str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
+        raise ValueError(f"{describe(module)}: expected {what} of shape {wanted}, got {tuple(shape)}")
+
+
+def as_float_array(x, dtype=np.float32):
+    """``x`` as a numpy array without copying; float arrays keep their dtype (float32 or float64),
+    anything else (ints, lists of python numbers, bools) becomes ``dtype``."""
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(dtype)
+
+
 class Parameter:
     """A trainable array and the gradient of the loss with respect to it (same shape)."""
 
@@ -66,6 +93,14 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
+    def saved(self, value):
+        """Return what ``forward`` stored for the backward pass, or raise a ``RuntimeError`` when
+        ``forward`` has not run yet (``value`` is still ``None``). Use: ``x = self.saved(self._x)``."""
+        if value is None:
+            raise RuntimeError(f"{describe(self)}: backward called before forward; call the module "
+                               f"on an input first, the backward pass needs what forward saved")
+        return value
+
     # --- parameters ---------------------------------------------------------------------
     def named_parameters(self, prefix=""):
         """Yield ``(name, Parameter)`` pairs, children after own parameters, as PyTorch does."""
@@ -89,6 +124,28 @@ class Module:
     def zero_grad(self):
         for p in self.parameters():
             p.zero_grad()
+
+    # --- dtype ----------------------------------------------------------------------------
+    def to(self, dtype):
+        """Cast every parameter (and its gradient) and every floating-point buffer to ``dtype``,
+        in place, like PyTorch's ``module.to(torch.float64)``. Returns the module."""
+        dtype = np.dtype(dtype)
+        for m in self.modules():
+            for p in m._parameters.values():
+                p.data = p.data.astype(dtype, copy=False)
+                p.grad = p.grad.astype(dtype, copy=False)
+            for name, value in m._buffers().items():
+                if np.asarray(value).dtype.kind == "f":
+                    object.__setattr__(m, name, np.asarray(value).astype(dtype, copy=False))
+        return self
+
+    def double(self):
+        """Parameters and buffers in float64 (for gradient checks), like ``torch.nn.Module.double``."""
+        return self.to(np.float64)
+
+    def float(self):
+        """Parameters and buffers in float32, like ``torch.nn.Module.float``."""
+        return self.to(np.float32)
 
     # --- modes --------------------------------------------------------------------------
     def train(self, mode=True):
