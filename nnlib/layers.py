@@ -1,0 +1,308 @@
+"""Layers: Linear, activations, Flatten, Dropout, BatchNorm1d, and Sequential to chain them.
+
+Each layer's ``forward`` saves what the chain rule will need; ``backward(dL/dy)`` returns dL/dx
+and adds dL/d(parameter) into each ``Parameter.grad``. Shapes use N for the batch size.
+
+dtype: parameters are float32 unless a layer is built with ``dtype=np.float64`` (or converted
+with ``.double()``), as in PyTorch. A layer computes in the dtype of its input: float32 in,
+float32 out. Parameters of another dtype are cast for the computation (a copy; build the layer in
+the dtype you feed it to avoid it), and their gradients are accumulated in the parameters' own
+dtype. Gradient checks need float64 inputs *and* float64 parameters.
+"""
+import math
+from collections import OrderedDict
+
+import numpy as np
+
+from . import functional as F
+from .init import get_rng
+from .module import Module, Parameter, as_float_array, check_shape, describe
+
+
+def _in_dtype(param, dtype):
+    """The parameter's array in ``dtype``: itself when it already is (no copy)."""
+    return param.data if param.data.dtype == dtype else param.data.astype(dtype)
+
+
+class Linear(Module):
+    """Fully connected layer: y = x W^T + b.
+
+    Shapes: x (N, in_features), W ``weight`` (out_features, in_features), b ``bias``
+    (out_features,), y (N, out_features).
+
+    Backward, from g = dL/dy (N, out_features):
+        dL/dx = g W        (N, in_features)
+        dL/dW = g^T x      (out_features, in_features)  -- sums the batch's contributions
+        dL/db = sum_n g    (out_features,)
+
+    Initialisation as PyTorch's: W and b drawn from U(-1/sqrt(in_features), 1/sqrt(in_features)).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=np.float32, rng=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        rng, bound = get_rng(rng), 1 / math.sqrt(in_features)
+        self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
+        self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype)) if bias else None
+        self._x = None
+
+    def forward(self, x):
+        x = as_float_array(x, self.weight.data.dtype)
+        check_shape(self, x, ("batch", self.in_features))
+        self._x = x
+        y = x @ _in_dtype(self.weight, x.dtype).T
+        if self.bias is not None:
+            y += _in_dtype(self.bias, x.dtype)
+        return y
+
+    def backward(self, grad_output):
+        x = self.saved(self._x)
+        check_shape(self, grad_output, (x.shape[0], self.out_features), "grad_output")
+        self.weight.grad += grad_output.T @ x
+        if self.bias is not None:
+            self.bias.grad += grad_output.sum(axis=0)
+        return grad_output @ _in_dtype(self.weight, x.dtype)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}"
+                + ("" if self.bias is not None else ", bias=False"))
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim`` .. ``end_dim`` into one: (N, C, H, W) -> (N, C*H*W) by default.
+    Backward reshapes dL/dy back to the input's shape; nothing else changes."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+        self._shape = None
+
+    def forward(self, x):
+        x = as_float_array(x)
+        start, end = self.start_dim % max(x.ndim, 1), self.end_dim % max(x.ndim, 1)
+        if x.ndim == 0 or not start <= end < x.ndim:
+            raise ValueError(f"{describe(self)}: cannot flatten axes {self.start_dim}..{self.end_dim} "
+                             f"of an input of shape {x.shape}")
+        self._shape = x.shape
+        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+    def backward(self, grad_output):
+        return np.reshape(grad_output, self.saved(self._shape))
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class _Activation(Module):
+    """An elementwise y = f(x) (any shape): backward is dL/dx = dL/dy * f'(x), elementwise."""
+
+    def __init__(self):
+        super().__init__()
+        self._saved = None
+
+    def _check_grad(self, grad_output):
+        check_shape(self, grad_output, self.saved(self._saved).shape, "grad_output")
+        return grad_output
+
+
+class ReLU(_Activation):
+    """y = max(x, 0);  dL/dx = dL/dy where x > 0, else 0."""
+
+    def forward(self, x):
+        self._saved = y = F.relu(x)
+        return y
+
+    def backward(self, grad_output):
+        return self._check_grad(grad_output) * (self._saved > 0)   # y > 0 exactly where x > 0
+
+
+class LeakyReLU(_Activation):
+    """y = x where x > 0, else a x (a = ``negative_slope``);  dL/dx = dL/dy * (1 or a)."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        self._saved = x = as_float_array(x)
+        return F.leaky_relu(x, self.negative_slope)
+
+    def backward(self, grad_output):
+        return self._check_grad(grad_output) * F.leaky_relu_grad(self._saved, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(_Activation):
+    """y = 1 / (1 + e^-x);  dL/dx = dL/dy * y (1 - y), from the saved output."""
+
+    def forward(self, x):
+        self._saved = y = F.sigmoid(x)
+        return y
+
+    def backward(self, grad_output):
+        y = self._saved
+        return self._check_grad(grad_output) * (y * (1 - y))
+
+
+class Tanh(_Activation):
+    """y = tanh(x);  dL/dx = dL/dy * (1 - y^2), from the saved output."""
+
+    def forward(self, x):
+        self._saved = y = F.tanh(x)
+        return y
+
+    def backward(self, grad_output):
+        y = self._saved
+        return self._check_grad(grad_output) * (1 - y * y)
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each unit with probability p and scale the kept ones by
+    1 / (1 - p), so E[y] = x and evaluation needs no rescaling; in eval mode, y = x.
+
+    y = x * m with m = keep / (1 - p), keep ~ Bernoulli(1 - p), same shape as x;
+    dL/dx = dL/dy * m (the same mask: a dropped unit gets no gradient).
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
+        self.p, self.rng = p, rng
+        self._mask = None
+
+    def forward(self, x):
+        x = as_float_array(x)
+        if not self.training or self.p == 0:
+            self._mask = 1
+            return x
+        if self.p == 1:
+            self._mask = np.zeros_like(x)
+        else:
+            keep = get_rng(self.rng).random(x.shape, dtype=x.dtype) >= self.p
+            self._mask = keep / x.dtype.type(1 - self.p)
+        return x * self._mask
+
+    def backward(self, grad_output):
+        return grad_output * self.saved(self._mask)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class BatchNorm1d(Module):
+    """Batch normalisation of features: x (N, C) -> y (N, C), per feature c
+
+        training:  mu = mean_n x,  var = mean_n (x - mu)^2   (the batch's statistics)
+        eval:      mu, var = running_mean, running_var
+        x_hat = (x - mu) / sqrt(var + eps),   y = gamma * x_hat + beta
+
+    gamma = ``weight`` (C,) starts at 1, beta = ``bias`` (C,) at 0. Each training step updates
+    running = (1 - momentum) * running + momentum * batch statistic, using the unbiased variance
+    var * N / (N - 1) as PyTorch does (``momentum=None``: a plain average over all batches).
+
+    Backward, with g = dL/dy and dx_hat = g * gamma (all (N, C)):
+        dL/dgamma = sum_n g * x_hat,   dL/dbeta = sum_n g
+        training: dL/dx = (N dx_hat - sum_n dx_hat - x_hat sum_n dx_hat x_hat) / (N sqrt(var + eps))
+                  (mu and var depend on every x in the batch, hence the two correction terms)
+        eval:     dL/dx = dx_hat / sqrt(var + eps)
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float32):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = Parameter(np.ones(num_features, dtype=dtype))
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        self.running_mean = np.zeros(num_features, dtype=dtype)
+        self.running_var = np.ones(num_features, dtype=dtype)
+        self.num_batches_tracked = np.array(0, dtype=np.int64)
+        self._cache = None
+
+    def _buffers(self):
+        return OrderedDict(running_mean=self.running_mean, running_var=self.running_var,
+                           num_batches_tracked=self.num_batches_tracked)
+
+    def forward(self, x):
+        x = as_float_array(x, self.weight.data.dtype)
+        check_shape(self, x, ("batch", self.num_features))
+        if self.training:
+            n = x.shape[0]
+            if n < 2:
+                raise ValueError(f"{describe(self)}: training needs more than 1 value per feature "
+                                 f"to compute a variance, got input of shape {x.shape}")
+            mu, var = x.mean(axis=0), x.var(axis=0)
+            self.num_batches_tracked += 1
+            m = 1 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+            self.running_mean = (1 - m) * self.running_mean + m * mu.astype(self.running_mean.dtype)
+            self.running_var = ((1 - m) * self.running_var
+                                + m * (var * (n / (n - 1))).astype(self.running_var.dtype))
+        else:
+            mu, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
+        inv_std = 1 / np.sqrt(var + self.eps)
+        x_hat = (x - mu) * inv_std
+        self._cache = (x_hat, inv_std, self.training)
+        return _in_dtype(self.weight, x.dtype) * x_hat + _in_dtype(self.bias, x.dtype)
+
+    def backward(self, grad_output):
+        x_hat, inv_std, training = self.saved(self._cache)
+        check_shape(self, grad_output, x_hat.shape, "grad_output")
+        g = grad_output
+        self.weight.grad += (g * x_hat).sum(axis=0)
+        self.bias.grad += g.sum(axis=0)
+        dx_hat = g * _in_dtype(self.weight, x_hat.dtype)
+        if not training:
+            return dx_hat * inv_std
+        n = x_hat.shape[0]
+        return (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) * (inv_std / n)
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class Sequential(Module):
+    """Chain of modules: forward runs them in order, backward in reverse order (the chain rule:
+    dL/dx = dL/dh_1 * dh_1/dx, each factor given by one child's backward).
+
+    ``Sequential(a, b, c)`` names its children "0", "1", "2" (state_dict keys "0.weight", ...);
+    ``Sequential(OrderedDict(fc=..., act=...))`` uses the given names. ``model[i]``, ``model[1:]``,
+    ``len(model)`` and ``for layer in model`` work as in PyTorch.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            named = modules[0].items()
+        else:
+            named = ((str(i), m) for i, m in enumerate(modules))
+        for name, module in named:
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: child {name} is a {type(module).__name__}, not a Module")
+            setattr(self, name, module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def backward(self, grad_output):
+        for module in reversed(self._modules.values()):
+            grad_output = module.backward(grad_output)
+        return grad_output
+
+    def append(self, module):
+        setattr(self, str(len(self)), module)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        return items[index][1]
