@@ -1,1 +1,9 @@
-import numpy
+"""nnlib: a small numpy library of neural-network layers, with PyTorch's names and shapes."""
+from . import functional, init
+from .module import Module, Parameter
+from .init import manual_seed
+from .layers import (BatchNorm1d, Dropout, Flatten, LeakyReLU, Linear, ReLU, Sequential, Sigmoid,
+                     Tanh)
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .optim import SGD, Adam, EarlyStopping, StepLR
+from .gradcheck import gradcheck, numerical_gradient, relative_error
