@@ -1,0 +1,131 @@
+"""Tests of nnlib.plot on the Agg backend: each figure holds the lines and images it should."""
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from nnlib import data, plot  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+HISTORY = {"loss": [1.0, 0.6, 0.4, 0.35], "val_loss": [1.1, 0.7, 0.5, 0.55],
+           "accuracy": [0.5, 0.7, 0.8, 0.85], "val_accuracy": [0.45, 0.65, 0.75, 0.7],
+           "best_epoch": 2}
+
+
+def labelled_lines(ax):
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def test_import_nnlib_does_not_import_matplotlib():
+    code = "import sys, nnlib, nnlib.plot, nnlib.data; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", "nnlib must import matplotlib only when a plot is drawn"
+
+
+def test_plot_history_draws_train_and_validation_curves():
+    axes = plot.plot_history(HISTORY)
+    assert len(axes) == 2
+    loss, acc = labelled_lines(axes[0]), labelled_lines(axes[1])
+    assert set(loss) == {"training loss", "validation loss", "best epoch"}
+    assert set(acc) == {"training accuracy", "validation accuracy", "best epoch"}
+    np.testing.assert_array_equal(loss["training loss"].get_xdata(), [1, 2, 3, 4])
+    np.testing.assert_array_equal(loss["validation loss"].get_ydata(), HISTORY["val_loss"])
+    np.testing.assert_array_equal(acc["training accuracy"].get_ydata(), HISTORY["accuracy"])
+    assert loss["best epoch"].get_xdata()[0] == 3, "best_epoch 2 (0-based) is epoch 3 on the axis"
+    assert axes[0].get_xlabel() == "epoch" and axes[1].get_ylabel() == "accuracy"
+
+
+def test_plot_history_without_accuracy_or_validation_uses_one_panel():
+    axes = plot.plot_history({"loss": [3.0, 2.0, 1.0]})
+    assert len(axes) == 1
+    assert list(labelled_lines(axes[0])) == ["training loss"]
+
+
+def test_plot_history_on_given_axes():
+    fig, ax = plt.subplots()
+    axes = plot.plot_history(HISTORY, ax=ax)
+    assert axes == [ax] and "validation loss" in labelled_lines(ax)
+
+
+def test_plot_decision_boundary_colours_the_plane_by_the_predicted_class():
+    X, y, w = data.make_linearly_separable(n=100, seed=0)
+    ax = plot.plot_decision_boundary(lambda P: (P @ w > 0).astype(int), X, y, resolution=50)
+    assert len(ax.collections) >= 2, "a filled contour and the scattered data"
+    scatter = ax.collections[-1]
+    np.testing.assert_array_equal(scatter.get_offsets(), X)
+    x0, x1 = ax.get_xlim()
+    assert x0 == pytest.approx(X[:, 0].min() - 0.5) and x1 == pytest.approx(X[:, 0].max() + 0.5)
+
+
+def test_plot_decision_boundary_accepts_scores_and_probabilities():
+    X, y = data.make_blobs(n=60, centers=[[-2, 0], [2, 0], [0, 3]], cluster_std=0.3, seed=0)
+    seen = []
+
+    def scores(P):
+        seen.append(P.shape)
+        return -np.linalg.norm(P[:, None, :] - np.array([[-2, 0], [2, 0], [0, 3]]), axis=2)
+
+    plot.plot_decision_boundary(scores, X, y, resolution=30)
+    assert seen == [(900, 2)], "the grid is resolution x resolution points with two features"
+    plot.plot_decision_boundary(lambda P: 1 / (1 + np.exp(-P[:, :1])), X, (X[:, 0] > 0), resolution=20)
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        plot.plot_decision_boundary(scores, np.zeros((5, 3)), np.zeros(5))
+
+
+def test_plot_activation_draws_function_and_derivative():
+    x = np.linspace(-3, 3, 61)
+    ax = plot.plot_activation(np.tanh, lambda t: 1 - np.tanh(t) ** 2, x=x)
+    lines = labelled_lines(ax)
+    assert set(lines) == {"tanh", "tanh'"}
+    np.testing.assert_allclose(lines["tanh"].get_ydata(), np.tanh(x))
+    np.testing.assert_allclose(lines["tanh'"].get_ydata(), 1 - np.tanh(x) ** 2)
+    assert lines["tanh'"].get_linestyle() == "--"
+
+
+def test_plot_activation_default_range_and_label():
+    ax = plot.plot_activation(lambda t: np.maximum(t, 0), label="ReLU")
+    (line,) = ax.get_lines()
+    assert line.get_label() == "ReLU"
+    assert line.get_xdata()[0] == -5 and line.get_xdata()[-1] == 5
+
+
+def test_show_images_lays_out_digits_with_titles():
+    X, y = data.load_digits()
+    fig = plot.show_images(X[:10], labels=y[:10], ncols=4)
+    axes = fig.get_axes()
+    assert len(axes) == 12, "3 rows of 4"
+    shown = [ax for ax in axes if ax.get_images()]
+    assert len(shown) == 10
+    np.testing.assert_array_equal(shown[3].get_images()[0].get_array(), X[3].reshape(8, 8))
+    assert [ax.get_title() for ax in shown] == [str(v) for v in y[:10]]
+
+
+def test_show_images_accepts_channel_first_filters_and_rejects_bad_shapes():
+    filters = np.random.default_rng(0).normal(size=(6, 1, 3, 3))
+    fig = plot.show_images(filters)
+    assert sum(bool(ax.get_images()) for ax in fig.get_axes()) == 6
+    with pytest.raises(ValueError, match="square"):
+        plot.show_images(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match="labels"):
+        plot.show_images(np.zeros((2, 4, 4)), labels=[1])
+
+
+def test_plots_write_nothing_to_stderr(capsys):
+    plot.plot_history(HISTORY)
+    plot.plot_activation(np.tanh)
+    plot.show_images(np.zeros((3, 4, 4)))
+    X, y = data.make_moons(n=50, seed=0)
+    plot.plot_decision_boundary(lambda P: (P[:, 1] < 0.25).astype(int), X, y, resolution=20)
+    plt.gcf().canvas.draw()
+    assert capsys.readouterr().err == ""
