@@ -7,3 +7,4 @@ from .layers import (BatchNorm1d, Dropout, Flatten, LeakyReLU, Linear, ReLU, Seq
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .optim import SGD, Adam, EarlyStopping, StepLR
 from .gradcheck import gradcheck, numerical_gradient, relative_error
+from .conv import Conv2d, MaxPool2d, col2im, conv_output_size, im2col
