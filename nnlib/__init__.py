@@ -11,3 +11,4 @@ from .conv import Conv2d, MaxPool2d, col2im, conv_output_size, im2col
 from . import data, plot, train
 from .data import DataLoader
 from .train import History, evaluate, fit, predict
+from .recurrent import LSTM, RNN
