@@ -11,7 +11,6 @@ STAMP  := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 # several kernels may run at once on a small machine; keep each one to a single BLAS thread
 export OMP_NUM_THREADS ?= 1
-export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help venv book test test-fast lab release constraints clean
