@@ -46,6 +46,21 @@ def test_plot_history_draws_train_and_validation_curves():
     assert axes[0].get_xlabel() == "epoch" and axes[1].get_ylabel() == "accuracy"
 
 
+def test_plot_history_of_a_real_fit():
+    import nnlib as nn
+    from nnlib.train import fit
+
+    X, y = data.make_blobs(n=40, centers=[[-1, 0], [1, 0]], seed=0)
+    model = nn.Linear(2, 2, dtype=np.float64, rng=np.random.default_rng(0))
+    history = fit(model, nn.CrossEntropyLoss(), nn.SGD(model.parameters(), lr=0.1), X, y,
+                  epochs=5, val_data=(X, y), verbose=False)
+    loss_ax, acc_ax = plot.plot_history(history)
+    np.testing.assert_array_equal(labelled_lines(loss_ax)["training loss"].get_ydata(),
+                                  history.loss)
+    np.testing.assert_array_equal(labelled_lines(acc_ax)["validation accuracy"].get_ydata(),
+                                  history.val_accuracy)
+
+
 def test_plot_history_without_accuracy_or_validation_uses_one_panel():
     axes = plot.plot_history({"loss": [3.0, 2.0, 1.0]})
     assert len(axes) == 1
