@@ -12,3 +12,4 @@ from . import data, plot, train
 from .data import DataLoader
 from .train import History, evaluate, fit, predict
 from .recurrent import LSTM, RNN
+from .perceptron import Perceptron
