@@ -63,7 +63,9 @@ def gradcheck(module, x, h=1e-5, seed=0, tol=1e-6, raise_on_failure=True):
         if p.data.dtype != np.float64:
             raise TypeError(f"gradcheck needs float64 parameters, but '{name}' is {p.data.dtype}; "
                             f"call module.double() first")
-    upstream = np.random.default_rng(seed).standard_normal(np.shape(module(x)))
+    # entropy (seed, 1), not seed: a stream unlike default_rng(seed), which may have drawn x itself
+    # (with upstream == x, a batch-norm input gradient is ~0 and the check would test roundoff)
+    upstream = np.random.default_rng((seed, 1)).standard_normal(np.shape(module(x)))
 
     def loss(_):
         return np.sum(module(x) * upstream)

@@ -79,8 +79,8 @@ class Flatten(Module):
 
     def forward(self, x):
         x = as_float_array(x)
-        start, end = self.start_dim % max(x.ndim, 1), self.end_dim % max(x.ndim, 1)
-        if x.ndim == 0 or not start <= end < x.ndim:
+        start, end = (d + x.ndim if d < 0 else d for d in (self.start_dim, self.end_dim))
+        if not 0 <= start <= end < x.ndim:
             raise ValueError(f"{describe(self)}: cannot flatten axes {self.start_dim}..{self.end_dim} "
                              f"of an input of shape {x.shape}")
         self._shape = x.shape
