@@ -1,12 +1,15 @@
 """Shared set-up for the test suite."""
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
+SITE = ROOT / "_build" / "html"
 # helpers kept beside the tests (grading.py) import by name
 sys.path.insert(0, str(TESTS))
 # nbgrader shells out to `alembic`, jupyter-book and nbgrader are called by name
@@ -25,7 +28,18 @@ def pytest_ignore_collect(collection_path, config):
 
 def pytest_collection_modifyitems(config, items):
     """Running a whole notebook takes a while: nbval's cells count as slow tests."""
-    import pytest
     for item in items:
         if str(item.fspath).endswith(".ipynb"):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def site():
+    """Build the book exactly as `make book` does (warnings are errors); return the site folder.
+    Chapter execution is cached in _build/.jupyter_cache, so a rebuild only runs what changed."""
+    jb = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "-W", "-n",
+                             "--keep-going"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, (f"the book build failed or warned:\n{result.stdout[-6000:]}\n"
+                                    f"{result.stderr[-3000:]}")
+    return SITE

@@ -1,9 +1,6 @@
 """The book builds warning-free, offline, and never publishes a solution or a hidden test."""
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -12,17 +9,6 @@ import yaml
 from grading import ROOT, nbgrader_meta
 
 pytestmark = pytest.mark.slow
-SITE = ROOT / "_build" / "html"
-
-
-@pytest.fixture(scope="session")
-def site():
-    """Build the book exactly as `make book` does (warnings are errors); return the site folder."""
-    jb = Path(sys.executable).parent / "jupyter-book"
-    result = subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "-W", "-n",
-                             "--keep-going"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, f"the book build failed or warned:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
-    return SITE
 
 
 def toc_files():

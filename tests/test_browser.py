@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 
-from test_book import SITE, site  # noqa: F401  (the fixture that builds the book)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -44,9 +43,10 @@ def open_page(browser, path, shot=None):
                            timeout=30000)
     page.evaluate("() => MathJax.startup.promise")
     if shot:
-        SHOTS = SITE.parent / "screenshots"
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / shot), full_page=True)
+        # kept beside the site (_build/screenshots) for a person to look at
+        shots = next(p for p in path.parents if p.name == "html").parent / "screenshots"
+        shots.mkdir(exist_ok=True)
+        page.screenshot(path=str(shots / shot), full_page=True)
     return page, problems, outside
 
 
