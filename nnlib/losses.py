@@ -9,6 +9,8 @@ import numpy as np
 from . import functional as F
 from .module import Module, as_float_array, describe
 
+_BCE_EPS = float(np.float32(1e-12))
+
 
 class _Loss(Module):
     def __init__(self):
@@ -49,7 +51,8 @@ class BCELoss(_Loss):
 
         L = -mean [ t log p + (1 - t) log(1 - p) ],  each log clamped to >= -100 as in PyTorch,
             so p = 0 or 1 gives a large finite loss, not inf;
-        dL/dp = (p - t) / (p (1 - p)) / n,  with p (1 - p) clamped to >= 1e-12 as in PyTorch.
+        dL/dp = (p - t) / (p (1 - p)) / n,  with p (1 - p) clamped to >= 1e-12 as in PyTorch
+            (whose 1e-12 is a float32 constant, hence the value of ``_BCE_EPS``).
 
     A sigmoid followed by this loss is better computed by ``BCEWithLogitsLoss``.
     """
@@ -66,7 +69,7 @@ class BCELoss(_Loss):
         return float(-np.mean(t * log_p + (1 - t) * log_1mp))
 
     def _grad(self, p, t):
-        return (p - t) / np.maximum(p * (1 - p), 1e-12) / p.size
+        return (p - t) / np.maximum(p * (1 - p), _BCE_EPS) / p.size
 
 
 class BCEWithLogitsLoss(_Loss):
