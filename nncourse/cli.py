@@ -1,4 +1,4 @@
-"""The ``nncourse`` command."""
+"""The ``nncourse`` command: release exercises, check your work, grade a class."""
 import argparse
 import sys
 
@@ -12,11 +12,47 @@ def main(argv=None):
     p_release = sub.add_parser("release", help="regenerate exercises/ from solutions/")
     p_release.add_argument("assignment", nargs="*", help="assignment names (default: all)")
 
+    p_check = sub.add_parser(
+        "check", help="grade your notebook, hidden tests included; exit 0 only for full marks")
+    p_check.add_argument("notebook", help="e.g. exercises/01-perceptron/perceptron.ipynb")
+    p_check.add_argument("--assignment", help="the assignment, if the notebook is not in "
+                                              "exercises/ASSIGNMENT/")
+    p_check.add_argument("--timeout", type=float, default=120,
+                         help="seconds for the whole notebook (default 120)")
+
+    p_grade = sub.add_parser("grade", help="grade a batch of submissions")
+    p_grade.add_argument("assignment")
+    p_grade.add_argument("submissions", help="folder of STUDENT/NOTEBOOK.ipynb, or a .zip")
+    p_grade.add_argument("--out", required=True, help="output folder (grades, feedback, report)")
+    p_grade.add_argument("--workers", type=int, default=None,
+                         help="local worker processes (default: number of cores)")
+    p_grade.add_argument("--roster", help="CSV of student ids; those with no submission get 0")
+    p_grade.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite in --out)")
+    p_grade.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    p_grade.add_argument("--timeout", type=float, default=120,
+                         help="seconds for each notebook (default 120)")
+
     args = parser.parse_args(argv)
     if args.command == "release":
         for path in release_mod.release(args.assignment or None):
             print(f"released {path}")
-    return 0
+        return 0
+    if args.command == "check":
+        from . import check, sandbox
+        limits = sandbox.Limits(timeout=args.timeout, cell_timeout=min(60, args.timeout))
+        result = check.check(args.notebook, assignment=args.assignment, limits=limits)
+        return 0 if check.full_marks(result) else 1
+    if args.command == "grade":
+        from . import grade
+        try:
+            grade.grade(args.assignment, args.submissions, args.out, workers=args.workers,
+                        roster=args.roster, db=args.db, scheduler=args.scheduler,
+                        timeout=args.timeout)
+        except (FileNotFoundError, RuntimeError) as exc:
+            print(f"nncourse grade: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    return 2
 
 
 if __name__ == "__main__":

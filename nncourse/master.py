@@ -1,0 +1,191 @@
+"""The master copy of an assignment: what nbgrader knows about it, built once per run.
+
+``build(assignment, db_url)`` runs nbgrader's ``generate_assignment`` on ``solutions/ASSIGNMENT``
+in a throwaway course folder with ``--CourseDirectory.db_url`` pointing at the gradebook, so the
+gradebook holds the assignment, its notebooks, graded cells, points and source cells exactly as
+``nbgrader generate_assignment`` stores them. It then reads them back into a ``Master``: a small,
+picklable object that each worker gets once, so no worker ever opens the gradebook.
+"""
+import ast
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from . import release
+
+COURSE_ROOT = release.COURSE_ROOT
+
+
+@dataclass
+class NotebookMaster:
+    name: str
+    source_cells: dict          # grade_id -> {cell_type, source, checksum, locked}
+    grade_cells: dict           # grade_id -> {max_score, cell_type}
+    solution_cells: list        # grade_ids
+    task_cells: dict            # grade_id -> {max_score}
+    order: list                 # grade_ids in source order
+    metadata: dict              # grade_id -> the released cell's nbgrader metadata
+    released: dict              # grade_id -> the released cell's source (hidden tests removed)
+    kernelspec: dict
+    protect: list               # modules the test and read-only cells import
+    hidden_tests: list          # the hidden test regions' source, never shown to learners
+
+    @property
+    def max_score(self):
+        return sum(c["max_score"] for c in self.grade_cells.values()) + \
+            sum(c["max_score"] for c in self.task_cells.values())
+
+    def tests(self):
+        """The graded cells, in notebook order."""
+        return [g for g in self.order if g in self.grade_cells]
+
+
+@dataclass
+class Master:
+    assignment: str
+    notebooks: dict             # notebook name -> NotebookMaster
+    files: dict = field(default_factory=dict)   # relative path -> bytes, copied beside notebooks
+    digest: str = ""
+
+    @property
+    def max_score(self):
+        return sum(nb.max_score for nb in self.notebooks.values())
+
+
+def solutions_digest(assignment, root=COURSE_ROOT):
+    """A hash of the assignment's source folder: a change means grades must be redone."""
+    h = hashlib.sha256()
+    src = Path(root) / "solutions" / assignment
+    for p in sorted(src.rglob("*")):
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts:
+            h.update(str(p.relative_to(src)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _imports(sources):
+    mods = set()
+    for src in sources:
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                mods.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                mods.add(node.module)
+    return sorted(mods)
+
+
+def _hidden_regions(source):
+    out, keep = [], None
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            keep = []
+        elif "END HIDDEN TESTS" in line and keep is not None:
+            out.append("\n".join(keep))
+            keep = None
+        elif keep is not None:
+            keep.append(line)
+    return [r for r in out if r.strip()]
+
+
+def build(assignment, db_url, root=COURSE_ROOT):
+    """Store ``solutions/ASSIGNMENT`` in the gradebook at ``db_url`` and return its Master."""
+    root = Path(root)
+    src = root / "solutions" / assignment
+    if not src.is_dir():
+        raise FileNotFoundError(f"no assignment '{assignment}' in {root / 'solutions'}; "
+                                f"there are: {', '.join(release.assignments(root)) or 'none'}")
+    with tempfile.TemporaryDirectory(prefix="nncourse-master-") as tmp:
+        course = Path(tmp)
+        shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+        shutil.copytree(src, course / "solutions" / assignment,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        release.nbgrader_command("generate_assignment", assignment, "--force",
+                                 f"--CourseDirectory.db_url={db_url}", course_root=course)
+        released = course / "exercises" / assignment
+        files = {str(p.relative_to(released)): p.read_bytes()
+                 for p in sorted(released.rglob("*")) if p.is_file() and p.suffix != ".ipynb"}
+        metadata, released_sources = {}, {}
+        for p in sorted(released.glob("*.ipynb")):
+            nb = nbformat.read(p, as_version=4)
+            cells = [c for c in nb.cells if "grade_id" in c.metadata.get("nbgrader", {})]
+            metadata[p.stem] = {c.metadata.nbgrader["grade_id"]: dict(c.metadata.nbgrader)
+                                for c in cells}
+            released_sources[p.stem] = {c.metadata.nbgrader["grade_id"]: c.source for c in cells}
+    notebooks = {}
+    with Gradebook(db_url) as gb:
+        a = gb.find_assignment(assignment)
+        for nb in a.notebooks:
+            source_cells = {c.name: dict(cell_type=c.cell_type, source=c.source,
+                                         checksum=c.checksum, locked=c.locked)
+                            for c in nb.source_cells}
+            grade_cells = {c.name: dict(max_score=float(c.max_score), cell_type=c.cell_type)
+                           for c in nb.grade_cells}
+            tests = [s for n, s in source_cells.items()
+                     if s["locked"] and s["cell_type"] == "code"]
+            notebooks[nb.name] = NotebookMaster(
+                name=nb.name, source_cells=source_cells, grade_cells=grade_cells,
+                solution_cells=[c.name for c in nb.solution_cells],
+                task_cells={c.name: dict(max_score=float(c.max_score)) for c in nb.task_cells},
+                order=[c.name for c in nb.source_cells],
+                metadata=metadata.get(nb.name, {}),
+                released=released_sources.get(nb.name, {}),
+                kernelspec=_kernelspec(nb.kernelspec),
+                protect=_imports(s["source"] for s in tests),
+                hidden_tests=[r for s in tests for r in _hidden_regions(s["source"])])
+    return Master(assignment=assignment, notebooks=notebooks, files=files,
+                  digest=solutions_digest(assignment, root))
+
+
+def _kernelspec(text):
+    import json
+    try:
+        return json.loads(text) if text else {"name": "python3", "display_name": "Python 3",
+                                              "language": "python"}
+    except ValueError:
+        return {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+class MasterGradebook:
+    """What nbgrader's OverwriteCells asks of a Gradebook, answered from a Master."""
+
+    def __init__(self, nbmaster):
+        self.nb = nbmaster
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def find_source_cell(self, grade_id, notebook, assignment):
+        if grade_id not in self.nb.source_cells:
+            raise MissingEntry()
+        return SimpleNamespace(name=grade_id, **self.nb.source_cells[grade_id])
+
+    def find_graded_cell(self, grade_id, notebook, assignment):
+        if grade_id in self.nb.grade_cells:
+            return SimpleNamespace(name=grade_id, **self.nb.grade_cells[grade_id])
+        if grade_id in self.nb.task_cells:
+            return SimpleNamespace(name=grade_id, cell_type="markdown",
+                                   **self.nb.task_cells[grade_id])
+        raise MissingEntry()
+
+    def find_notebook(self, notebook, assignment):
+        order = self.nb.order
+        return SimpleNamespace(
+            source_cells=[self.find_source_cell(g, notebook, assignment) for g in order],
+            grade_cells=[self.find_graded_cell(g, notebook, assignment)
+                         for g in order if g in self.nb.grade_cells],
+            solution_cells=[SimpleNamespace(name=g) for g in self.nb.solution_cells],
+            task_cells=[self.find_graded_cell(g, notebook, assignment)
+                        for g in order if g in self.nb.task_cells])

@@ -1,0 +1,157 @@
+"""Where student code runs: a kernel inside bubblewrap, with resource limits.
+
+Only the kernel is sandboxed. The process that drives it (nbclient, trusted) stays outside and
+talks to the kernel over Unix sockets in a folder both can see, so the kernel needs no network
+at all. Inside the sandbox the kernel sees
+
+- the system and the Python installation, read-only (``/usr``, ``/etc``, the venv, nnlib);
+- its own fresh work folder (read-write, its home and current folder), holding only the files
+  the assignment ships beside its notebooks;
+- nothing else: not ``solutions/``, not the gradebook, not other students' work;
+- no network: a network namespace of its own with only a loopback device;
+- its own PID namespace; it dies with the grader.
+
+Limits (set with ``resource.setrlimit`` in the kernel's own process before any student code
+runs, see ``_kernel_boot``): CPU seconds, address space, file size, number of processes. As
+root, the kernel also runs as a fresh unprivileged uid of its own, so the process limit counts
+only its own processes and it cannot read files private to root.
+"""
+import os
+import shutil
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# What the grader loses when bubblewrap is missing: said once, in full, where it matters.
+NO_BWRAP_WARNING = (
+    "bubblewrap (bwrap) is not installed: student code will run WITHOUT a sandbox. "
+    "It can read any file this user can read (solutions/, the gradebook, other students' work), "
+    "write outside its folder and open network connections. Only the resource limits (CPU time, "
+    "memory, file size, processes) still apply. Install it with: apt-get install bubblewrap")
+
+
+@dataclass
+class Limits:
+    """Resource limits for one notebook's kernel."""
+    timeout: float = 120.0          # wall-clock seconds for the whole notebook
+    cell_timeout: float = 60.0      # wall-clock seconds for one cell
+    memory: int = 4 << 30           # bytes of address space
+    file_size: int = 64 << 20       # bytes, the largest file the kernel may write
+    processes: int = 64             # processes and threads of the sandbox's own uid
+    output: int = 256 << 10         # characters of output kept per cell
+
+    @property
+    def cpu(self):
+        """CPU seconds: the wall-clock budget plus some slack for start-up."""
+        return int(self.timeout) + 10
+
+
+@dataclass
+class Sandbox:
+    """How to launch one kernel: which folders it may see, which limits it runs under."""
+    workdir: Path
+    limits: Limits = field(default_factory=Limits)
+    use_bwrap: bool = True
+    uid: int | None = None           # run as this uid (root only); None: keep ours
+
+    def readonly_paths(self):
+        """Host folders the kernel needs to read: the system, Python, nnlib, this package."""
+        paths = ["/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/opt"]
+        paths += [sys.base_prefix, sys.prefix, str(PACKAGE_DIR)]
+        try:
+            import nnlib
+            paths.append(str(Path(nnlib.__file__).resolve().parent))
+        except ImportError:  # pragma: no cover - nnlib is installed with the course
+            pass
+        seen, out = set(), []
+        for p in paths:
+            if p and os.path.exists(p) and p not in seen:
+                seen.add(p)
+                out.append(p)
+        return out
+
+    def env(self):
+        """The kernel's whole environment: nothing inherited from the grader."""
+        bin_dir = str(Path(sys.executable).parent)
+        return {
+            "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.workdir), "TMPDIR": str(self.workdir), "LANG": "C.UTF-8",
+            "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "PYTHONDONTWRITEBYTECODE": "1", "NBGRADER_EXECUTION": "autograde",
+            "NNCOURSE_LIMITS": ",".join(str(int(v)) for v in (
+                self.limits.cpu, self.limits.memory, self.limits.file_size,
+                self.limits.processes)),
+        }
+
+    def command(self, connection_file, protect=()):
+        """The argv that starts the kernel (inside bwrap when available)."""
+        kernel = [sys.executable, "-m", "nncourse._kernel_boot", "-f", str(connection_file)]
+        env = self.env()
+        if protect:
+            env["NNCOURSE_PROTECT"] = ",".join(protect)
+        if not self.use_bwrap:
+            return kernel, env
+        if self.uid is not None:
+            # as root: bwrap needs no user namespace; the kernel then drops to its own uid
+            cmd = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                   "--unshare-cgroup-try"]
+            kernel = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"] + kernel
+        else:
+            cmd = ["bwrap", "--unshare-all"]
+        cmd += ["--die-with-parent", "--new-session", "--hostname", "sandbox",
+                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        made = set()
+        binds = self.readonly_paths() + [str(self.workdir), str(Path(connection_file).parent)]
+        for p in binds:
+            # parents that bwrap would create as 0700 must be traversable by the kernel's uid
+            for parent in reversed(Path(p).parents[:-1]):
+                if str(parent) not in made and not os.path.islink(parent):
+                    made.add(str(parent))
+                    cmd += ["--perms", "0755", "--dir", str(parent)]
+        for p in self.readonly_paths():
+            if os.path.islink(p):  # /lib -> usr/lib on merged-usr systems
+                cmd += ["--symlink", os.readlink(p), p]
+            else:
+                cmd += ["--ro-bind", p, p]
+        conn_dir = str(Path(connection_file).parent)
+        cmd += ["--bind", str(self.workdir), str(self.workdir)]
+        if conn_dir != str(self.workdir):
+            cmd += ["--bind", conn_dir, conn_dir]
+        cmd += ["--chdir", str(self.workdir), "--clearenv"]
+        for k, v in env.items():
+            cmd += ["--setenv", k, v]
+        return cmd + ["--"] + kernel, env
+
+
+def bwrap_available():
+    """True when bubblewrap is installed and can create namespaces here."""
+    if shutil.which("bwrap") is None:
+        return False
+    import subprocess
+    r = subprocess.run(["bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev",
+                        "--proc", "/proc", "true"], capture_output=True)
+    return r.returncode == 0
+
+
+def require_bwrap(log=print):
+    """Decide whether to sandbox; warn loudly when we cannot. In CI, a missing bwrap is an error."""
+    if bwrap_available():
+        return True
+    if os.environ.get("CI", "").lower() == "true":
+        raise RuntimeError("bubblewrap is required in CI (CI=true) but is not usable: "
+                           "apt-get install bubblewrap")
+    warnings.warn(NO_BWRAP_WARNING, RuntimeWarning, stacklevel=2)
+    log(f"warning: {NO_BWRAP_WARNING}")
+    return False
+
+
+def fresh_uid():
+    """A uid no account uses, so each kernel's process limit counts only its own processes."""
+    if os.geteuid() != 0:
+        return None
+    return 200_000 + (os.getpid() * 7919 + int.from_bytes(os.urandom(2), "big")) % 800_000
