@@ -11,9 +11,10 @@ on the previous step -- ``h_{t-1} W_hh^T`` forward, ``da_t W_hh`` backward -- st
 Shapes: B batch, T sequence length, I ``input_size``, H ``hidden_size``; G = 1 (RNN) or 4 (LSTM)
 blocks of H rows in the weights: weight_ih (G*H, I), weight_hh (G*H, H), biases (G*H,).
 """
+from functools import lru_cache
+
 import numpy as np
 
-from . import functional as F
 from .init import get_rng
 from .module import Module, Parameter, as_float_array, check_shape
 
@@ -46,6 +47,16 @@ def rnn_cell_backward(grad_h, cache):
     return da @ weight_ih, da @ weight_hh, grads
 
 
+@lru_cache(maxsize=32)
+def _gate_scale(hidden, dtype):
+    """s = 1/2 on the i, f, o blocks and 1 on the g block, shape (4H,): with it one tanh gives all
+    four gates, s * tanh(s * a) + (1 - s), since sigmoid(a) = (1 + tanh(a / 2)) / 2."""
+    s = np.full(4 * hidden, 0.5, dtype=dtype)
+    s[2 * hidden:3 * hidden] = 1
+    s.flags.writeable = False                     # shared between calls by lru_cache
+    return s
+
+
 def lstm_gates_forward(a, c_prev):
     """The elementwise part of an LSTM step, from the pre-activation a (B, 4H) = [a_i a_f a_g a_o]:
 
@@ -55,10 +66,10 @@ def lstm_gates_forward(a, c_prev):
 
     Returns h (B, H), c (B, H) and the activated gates (B, 4H) = [i f g o].
     """
-    gates = F.sigmoid(a)                         # i, f, o; the g block is replaced next
-    hidden = a.shape[1] // 4
-    gates[:, 2 * hidden:3 * hidden] = np.tanh(a[:, 2 * hidden:3 * hidden])
-    i, f, g, o = np.split(gates, 4, axis=1)
+    hidden = c_prev.shape[1]
+    s = _gate_scale(hidden, a.dtype)
+    gates = s * np.tanh(s * a) + (1 - s)          # sigmoid on i, f, o and tanh on g, stably
+    i, f, g, o = gates.reshape(-1, 4, hidden).transpose(1, 0, 2)
     c = f * c_prev + i * g
     return o * np.tanh(c), c, gates
 
@@ -69,14 +80,14 @@ def lstm_gates_backward(grad_h, grad_c, c_prev, c, gates):
     The cell state c reaches the loss directly (grad_c, from step t+1) and through h = o tanh(c):
         dc = grad_c + grad_h * o * (1 - tanh(c)^2)
         di = dc * g,  df = dc * c_prev,  dg = dc * i,  do = grad_h * tanh(c),  dc_prev = dc * f
-    and through the activations: sigmoid' = s (1 - s), tanh' = 1 - t^2.
+    and through the activations: sigmoid' = s (1 - s) on i, f, o and tanh' = 1 - g^2 on g.
     """
-    i, f, g, o = np.split(gates, 4, axis=1)
+    hidden = c.shape[1]
+    i, f, g, o = gates.reshape(-1, 4, hidden).transpose(1, 0, 2)
     tanh_c = np.tanh(c)
     dc = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
     d_gates = np.concatenate([dc * g, dc * c_prev, dc * i, grad_h * tanh_c], axis=1)
-    local = gates * (1 - gates)                  # sigmoid'; the g block gets tanh' next
-    hidden = c.shape[1]
+    local = gates * (1 - gates)
     local[:, 2 * hidden:3 * hidden] = 1 - g * g
     return d_gates * local, dc * f
 
@@ -119,9 +130,14 @@ class _Recurrent(Module):
             setattr(self, name, Parameter(rng.uniform(-bound, bound, shape).astype(dtype)))
         self._cache = None
 
-    def _weights(self, dtype):
-        return (_in_dtype(self.weight_ih_l0, dtype), _in_dtype(self.weight_hh_l0, dtype),
-                _in_dtype(self.bias_ih_l0, dtype) + _in_dtype(self.bias_hh_l0, dtype))
+    def _project_input(self, x):
+        """x W_ih^T + b_ih + b_hh for every time step in one product: (B, T, I) -> (B, T, G*H),
+        and W_hh in the input's dtype for the loop."""
+        batch, seq, _ = x.shape
+        weight_ih = _in_dtype(self.weight_ih_l0, x.dtype)
+        bias = _in_dtype(self.bias_ih_l0, x.dtype) + _in_dtype(self.bias_hh_l0, x.dtype)
+        x_proj = x.reshape(batch * seq, self.input_size) @ weight_ih.T + bias   # one 2-D GEMM
+        return x_proj.reshape(batch, seq, -1), _in_dtype(self.weight_hh_l0, x.dtype)
 
     def _check_input(self, x):
         x = as_float_array(x, self.weight_ih_l0.data.dtype)
@@ -157,7 +173,7 @@ class _Recurrent(Module):
         db = da_2d.sum(axis=0)
         self.bias_ih_l0.grad += db
         self.bias_hh_l0.grad += db
-        return da @ _in_dtype(self.weight_ih_l0, x.dtype)
+        return (da_2d @ _in_dtype(self.weight_ih_l0, x.dtype)).reshape(x.shape)
 
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}, batch_first=True"
@@ -175,8 +191,7 @@ class RNN(_Recurrent):
         x = self._check_input(x)
         batch, seq, _ = x.shape
         h = self._initial_state(h0, "h0", x)
-        weight_ih, weight_hh, bias = self._weights(x.dtype)
-        x_proj = x @ weight_ih.T + bias                          # (B, T, H), every step at once
+        x_proj, weight_hh = self._project_input(x)               # (B, T, H), every step at once
         hs = np.empty((batch, seq + 1, self.hidden_size), dtype=x.dtype)   # h_0 .. h_T
         hs[:, 0] = h
         for t in range(seq):
@@ -214,8 +229,7 @@ class LSTM(_Recurrent):
         batch, seq, _ = x.shape
         h0, c0 = (None, None) if hx is None else hx
         h, c = self._initial_state(h0, "h0", x), self._initial_state(c0, "c0", x)
-        weight_ih, weight_hh, bias = self._weights(x.dtype)
-        x_proj = x @ weight_ih.T + bias                          # (B, T, 4H), every step at once
+        x_proj, weight_hh = self._project_input(x)               # (B, T, 4H), every step at once
         hs = np.empty((batch, seq + 1, self.hidden_size), dtype=x.dtype)   # h_0 .. h_T
         cs = np.empty_like(hs)                                               # c_0 .. c_T
         gates = np.empty_like(x_proj)                                        # [i f g o] per step
