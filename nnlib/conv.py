@@ -164,7 +164,8 @@ class MaxPool2d(Module):
     x (N, C, H, W) -> out (N, C, OH, OW), OH = floor((H - kh) / sh) + 1 (rows that do not fill a
     window are dropped, PyTorch's floor mode). The backward pass sends each output's gradient to the
     position of its window's maximum; on ties, to the first maximum in row-major order, as PyTorch
-    does on the CPU.
+    does on the CPU. (A NaN in a window makes its output NaN, as in PyTorch, but its gradient is
+    dropped: NaN equals nothing.)
     """
 
     def __init__(self, kernel_size, stride=None):
