@@ -42,8 +42,9 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
+# (--allow-root only when run as root, as in a container; Jupyter refuses root otherwise)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=exercises
+	$(BIN)/jupyter lab --ServerApp.root_dir=exercises $(if $(filter 0,$(shell id -u)),--allow-root)
 
 release: $(STAMP)
 	$(BIN)/nncourse release
