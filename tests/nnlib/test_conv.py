@@ -5,43 +5,15 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from nnlib.conv import Conv2d, MaxPool2d, col2im, conv_output_size, im2col
-from nnlib.gradcheck import gradcheck, relative_error
-
-TOL = 1e-6
-
-
-def assert_close(name, actual, expected, tol=TOL):
-    assert np.shape(actual) == np.shape(expected), \
-        f"{name}: shape {np.shape(actual)}, expected {np.shape(expected)}"
-    err = relative_error(actual, expected)
-    assert err <= tol, f"{name}: relative error {err:.2e} > {tol:.0e}\nactual:\n{actual}\nexpected:\n{expected}"
-
-
-def torch_twin(layer):
-    """A float64 torch.nn.Conv2d with the same hyper-parameters and weights as ``layer``."""
-    twin = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
-                           layer.padding, bias=layer.bias is not None).double()
-    twin.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
-    return twin
-
+from nnlib.gradcheck import gradcheck
+from torch_reference import assert_close, compare_with_torch
 
 def compare_conv_with_torch(n, c_in, c_out, hw, kernel_size, stride, padding, bias=True, seed=0):
-    rng = np.random.default_rng(seed)
-    layer = Conv2d(c_in, c_out, kernel_size, stride, padding, bias=bias, dtype=np.float64, rng=rng)
-    twin = torch_twin(layer)
-    x = rng.standard_normal((n, c_in) + hw)
-    x_t = torch.tensor(x, requires_grad=True)
-
-    out = layer(x)
-    out_t = twin(x_t)
-    assert_close("Conv2d forward", out, out_t.detach().numpy())
-
-    grad_out = rng.standard_normal(out.shape)
-    out_t.backward(torch.from_numpy(grad_out))
-    assert_close("Conv2d dL/dx", layer.backward(grad_out), x_t.grad.numpy())
-    assert_close("Conv2d dL/dweight", layer.weight.grad, twin.weight.grad.numpy())
-    if bias:
-        assert_close("Conv2d dL/dbias", layer.bias.grad, twin.bias.grad.numpy())
+    """Output, dL/dx, dL/dweight and dL/dbias of nnlib's Conv2d vs torch's, in float64."""
+    layer = Conv2d(c_in, c_out, kernel_size, stride, padding, bias=bias)
+    twin = torch.nn.Conv2d(c_in, c_out, kernel_size, stride, padding, bias=bias)
+    x = np.random.default_rng(seed).standard_normal((n, c_in) + hw)
+    compare_with_torch(layer, twin, x, seed=seed)
 
 
 CONV_CASES = [
@@ -97,8 +69,8 @@ def test_conv2d_backward_adds_to_existing_parameter_gradients():
     layer.backward(grad_out)
     once_w, once_b = layer.weight.grad.copy(), layer.bias.grad.copy()
     layer.backward(grad_out)
-    assert_close("weight.grad after two backward passes", layer.weight.grad, 2 * once_w)
-    assert_close("bias.grad after two backward passes", layer.bias.grad, 2 * once_b)
+    assert_close(layer.weight.grad, 2 * once_w, "weight.grad after two backward passes")
+    assert_close(layer.bias.grad, 2 * once_b, "bias.grad after two backward passes")
 
 
 def test_conv_output_size_follows_the_floor_formula_and_torch():
@@ -120,7 +92,7 @@ def test_im2col_matches_torch_unfold():
     expected = torch.nn.functional.unfold(torch.from_numpy(x), (3, 2), padding=(1, 0),
                                           stride=(2, 1)).numpy()
     assert (oh, ow) == (4, 5)
-    assert_close("im2col columns", cols, expected, tol=0)
+    assert_close(cols, expected, "im2col columns", tol=0)
 
 
 def test_im2col_column_holds_the_patch_under_the_window():
@@ -129,7 +101,7 @@ def test_im2col_column_holds_the_patch_under_the_window():
     assert (oh, ow) == (2, 2)
     # output position (r=1, s=0) sees rows 2-3, columns 0-1 of both channels
     expected = np.concatenate([x[0, 0, 2:4, 0:2].ravel(), x[0, 1, 2:4, 0:2].ravel()])
-    assert_close("column of window (1, 0)", cols[0, :, 1 * ow + 0], expected, tol=0)
+    assert_close(cols[0, :, 1 * ow + 0], expected, "column of window (1, 0)", tol=0)
 
 
 def test_col2im_matches_torch_fold_and_sums_overlapping_windows():
@@ -139,10 +111,10 @@ def test_col2im_matches_torch_fold_and_sums_overlapping_windows():
     cols = rng.standard_normal((2, 3 * 3 * 2, oh * ow))
     expected = torch.nn.functional.fold(torch.from_numpy(cols), x_shape[2:], k, padding=p,
                                         stride=s).numpy()
-    assert_close("col2im", col2im(cols, x_shape, k, s, p), expected)
+    assert_close(col2im(cols, x_shape, k, s, p), expected, "col2im")
     # every pixel of a 3x3 image is covered by as many 2x2 windows (stride 1) as col2im of ones says
     counts = col2im(np.ones((1, 4, 4)), (1, 1, 3, 3), 2)[0, 0]
-    assert_close("window counts", counts, np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]), tol=0)
+    assert_close(counts, np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]), "window counts", tol=0)
 
 
 def test_conv2d_default_init_is_uniform_within_one_over_sqrt_fan_in():
@@ -162,8 +134,7 @@ def test_conv2d_state_dict_round_trips_with_torch():
     layer = Conv2d(3, 4, (3, 2), stride=2, padding=1, dtype=np.float64)
     layer.load_state_dict({k: v.numpy() for k, v in twin.state_dict().items()})
     x = np.random.default_rng(6).standard_normal((2, 3, 6, 6))
-    assert_close("forward after loading torch weights", layer(x),
-                 twin(torch.from_numpy(x)).detach().numpy())
+    assert_close(layer(x), twin(torch.from_numpy(x)).detach().numpy(), "forward after loading torch weights")
 
     back = torch.nn.Conv2d(3, 4, (3, 2), stride=2, padding=1).double()
     back.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
@@ -208,7 +179,7 @@ def test_conv2d_float32_input_stays_float32_and_matches_torch():
     assert layer.weight.grad.dtype == np.float32, f"weight.grad is {layer.weight.grad.dtype}"
     twin = torch.nn.Conv2d(3, 4, 3, padding=1)
     twin.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
-    assert_close("float32 forward", out, twin(torch.from_numpy(x)).detach().numpy(), tol=1e-5)
+    assert_close(out, twin(torch.from_numpy(x)).detach().numpy(), "float32 forward", tol=1e-5)
 
 
 def test_conv2d_float32_layer_computes_in_float64_for_float64_input():
@@ -217,14 +188,9 @@ def test_conv2d_float32_layer_computes_in_float64_for_float64_input():
 
 
 def compare_pool_with_torch(x, kernel_size, stride=None, seed=0):
-    pool, twin = MaxPool2d(kernel_size, stride), torch.nn.MaxPool2d(kernel_size, stride)
-    x_t = torch.tensor(x, requires_grad=True)
-    out, out_t = pool(x), twin(x_t)
-    assert_close("MaxPool2d forward", out, out_t.detach().numpy(), tol=0)
-    grad_out = np.random.default_rng(seed).standard_normal(out.shape)
-    out_t.backward(torch.from_numpy(grad_out))
-    # overlapping windows add several gradients into one pixel, possibly in another order
-    assert_close("MaxPool2d dL/dx", pool.backward(grad_out), x_t.grad.numpy())
+    """Output and dL/dx of nnlib's MaxPool2d vs torch's, in float64."""
+    compare_with_torch(MaxPool2d(kernel_size, stride), torch.nn.MaxPool2d(kernel_size, stride), x,
+                       seed=seed)
 
 
 POOL_CASES = [
@@ -255,11 +221,10 @@ def test_maxpool2d_tie_sends_gradient_to_first_maximum_only():
     x = np.array([[[[1.0, 5.0, 5.0, 0.0],
                     [5.0, 2.0, 3.0, 5.0]]]])
     pool = MaxPool2d(2)
-    assert_close("forward", pool(x), np.array([[[[5.0, 5.0]]]]), tol=0)
+    assert_close(pool(x), np.array([[[[5.0, 5.0]]]]), "forward", tol=0)
     expected = np.array([[[[0.0, 1.0, 1.0, 0.0],
                            [0.0, 0.0, 0.0, 0.0]]]])
-    assert_close("gradient goes to the first 5 of each window", pool.backward(np.ones((1, 1, 1, 2))),
-                 expected, tol=0)
+    assert_close(pool.backward(np.ones((1, 1, 1, 2))), expected, "gradient goes to the first 5 of each window", tol=0)
 
 
 def test_maxpool2d_gradient_matches_numerical_gradient():

@@ -5,20 +5,13 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from nnlib.gradcheck import numerical_gradient, relative_error
+from nnlib.gradcheck import numerical_gradient
 from nnlib.recurrent import (LSTM, RNN, lstm_cell_backward, lstm_cell_forward, rnn_cell_backward,
                              rnn_cell_forward)
+from torch_reference import assert_close
 
-TOL = 1e-6
 TORCH_CLASS = {RNN: torch.nn.RNN, LSTM: torch.nn.LSTM}
 PARAMETER_NAMES = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
-
-
-def assert_close(name, actual, expected, tol=TOL):
-    assert np.shape(actual) == np.shape(expected), \
-        f"{name}: shape {np.shape(actual)}, expected {np.shape(expected)}"
-    err = relative_error(actual, expected)
-    assert err <= tol, f"{name}: relative error {err:.2e} > {tol:.0e}\nactual:\n{actual}\nexpected:\n{expected}"
 
 
 def torch_twin(layer):
@@ -28,7 +21,7 @@ def torch_twin(layer):
     return twin
 
 
-def compare_with_torch(cls, batch, seq, input_size, hidden_size, initial_state, grad_into_state,
+def compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state, grad_into_state,
                        grad_into_output=True, seed=0):
     """Forward outputs and every gradient (x, parameters, h0/c0) of nnlib's layer and PyTorch's,
     for L = sum(output * G) [+ sum(h_n * G_h) + sum(c_n * G_c)]."""
@@ -48,9 +41,9 @@ def compare_with_torch(cls, batch, seq, input_size, hidden_size, initial_state, 
         out, final = layer(x)
         out_t, final_t = twin(x_t)
     final, final_t = (final, final_t) if lstm else ((final,), (final_t,))
-    assert_close(f"{cls.__name__} output", out, out_t.detach().numpy())
+    assert_close(out, out_t.detach().numpy(), f"{cls.__name__} output")
     for name, a, b in zip(["h_n", "c_n"], final, final_t):
-        assert_close(f"{cls.__name__} {name}", a, b.detach().numpy())
+        assert_close(a, b.detach().numpy(), f"{cls.__name__} {name}")
 
     grad_out = rng.standard_normal(out.shape) if grad_into_output else None
     grad_final = [rng.standard_normal(f.shape) if grad_into_state else None for f in final]
@@ -59,12 +52,12 @@ def compare_with_torch(cls, batch, seq, input_size, hidden_size, initial_state, 
     loss_t.backward()
     grad_x = layer.backward(grad_out, *grad_final)
 
-    assert_close(f"{cls.__name__} dL/dx", grad_x, x_t.grad.numpy())
+    assert_close(grad_x, x_t.grad.numpy(), f"{cls.__name__} dL/dx")
     for name, p in layer.named_parameters():
-        assert_close(f"{cls.__name__} dL/d{name}", p.grad, getattr(twin, name).grad.numpy())
+        assert_close(p.grad, getattr(twin, name).grad.numpy(), f"{cls.__name__} dL/d{name}")
     if initial_state:
         for name, s_t in zip(["grad_h0", "grad_c0"], state_t):
-            assert_close(f"{cls.__name__} {name}", getattr(layer, name), s_t.grad.numpy())
+            assert_close(getattr(layer, name), s_t.grad.numpy(), f"{cls.__name__} {name}")
 
 
 SHAPES = [
@@ -80,7 +73,7 @@ SHAPES = [
 @pytest.mark.parametrize("batch, seq, input_size, hidden_size", SHAPES)
 def test_forward_and_gradients_match_torch_with_zero_initial_state(cls, batch, seq, input_size,
                                                                    hidden_size):
-    compare_with_torch(cls, batch, seq, input_size, hidden_size, initial_state=False,
+    compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state=False,
                        grad_into_state=False)
 
 
@@ -88,14 +81,14 @@ def test_forward_and_gradients_match_torch_with_zero_initial_state(cls, batch, s
 @pytest.mark.parametrize("batch, seq, input_size, hidden_size", SHAPES)
 def test_forward_and_gradients_match_torch_with_initial_state_and_gradient_into_final_state(
         cls, batch, seq, input_size, hidden_size):
-    compare_with_torch(cls, batch, seq, input_size, hidden_size, initial_state=True,
+    compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state=True,
                        grad_into_state=True)
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM])
 def test_gradient_flowing_only_into_final_state_matches_torch(cls):
     # sequence classification: the loss reads h_n (and c_n) only; grad_output is None
-    compare_with_torch(cls, 3, 6, 4, 5, initial_state=True, grad_into_state=True,
+    compare_recurrent_with_torch(cls, 3, 6, 4, 5, initial_state=True, grad_into_state=True,
                        grad_into_output=False)
 
 
@@ -105,7 +98,7 @@ def test_gradient_flowing_only_into_final_state_matches_torch(cls):
        grad_into_state=st.booleans(), seed=st.integers(0, 2**16))
 def test_layers_match_torch_for_random_shapes(cls, batch, seq, input_size, hidden_size,
                                               initial_state, grad_into_state, seed):
-    compare_with_torch(cls, batch, seq, input_size, hidden_size, initial_state, grad_into_state,
+    compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state, grad_into_state,
                        seed=seed)
 
 
@@ -126,11 +119,11 @@ def test_gradients_match_numerical_gradient(cls):
     loss()
     grad_x = layer.backward(grad_out, grad_h_n, grad_c_n) if lstm else \
         layer.backward(grad_out, grad_h_n)
-    assert_close("dL/dx vs numerical", grad_x, numerical_gradient(loss, x))
+    assert_close(grad_x, numerical_gradient(loss, x), "dL/dx vs numerical")
     for name, p in layer.named_parameters():
-        assert_close(f"dL/d{name} vs numerical", p.grad, numerical_gradient(loss, p.data))
+        assert_close(p.grad, numerical_gradient(loss, p.data), f"dL/d{name} vs numerical")
     for name, s in zip(["grad_h0", "grad_c0"], state):
-        assert_close(f"{name} vs numerical", getattr(layer, name), numerical_gradient(loss, s))
+        assert_close(getattr(layer, name), numerical_gradient(loss, s), f"{name} vs numerical")
 
 
 def test_rnn_cell_step_and_its_gradients_match_torch_rnn_cell():
@@ -142,14 +135,14 @@ def test_rnn_cell_step_and_its_gradients_match_torch_rnn_cell():
 
     h, cache = rnn_cell_forward(x, h_prev, *weights)
     h_t = cell(x_t, h_prev_t)
-    assert_close("rnn_cell_forward h", h, h_t.detach().numpy())
+    assert_close(h, h_t.detach().numpy(), "rnn_cell_forward h")
     grad_h = rng.standard_normal(h.shape)
     h_t.backward(torch.from_numpy(grad_h))
     dx, dh_prev, grads = rnn_cell_backward(grad_h, cache)
-    assert_close("rnn_cell_backward dx", dx, x_t.grad.numpy())
-    assert_close("rnn_cell_backward dh_prev", dh_prev, h_prev_t.grad.numpy())
+    assert_close(dx, x_t.grad.numpy(), "rnn_cell_backward dx")
+    assert_close(dh_prev, h_prev_t.grad.numpy(), "rnn_cell_backward dh_prev")
     for name, p in cell.named_parameters():
-        assert_close(f"rnn_cell_backward d{name}", grads[name], p.grad.numpy())
+        assert_close(grads[name], p.grad.numpy(), f"rnn_cell_backward d{name}")
 
 
 def test_lstm_cell_step_and_its_gradients_match_torch_lstm_cell():
@@ -161,16 +154,16 @@ def test_lstm_cell_step_and_its_gradients_match_torch_lstm_cell():
 
     h, c, cache = lstm_cell_forward(x, h_prev, c_prev, *weights)
     h_t, c_t = cell(x_t, (h_prev_t, c_prev_t))
-    assert_close("lstm_cell_forward h", h, h_t.detach().numpy())
-    assert_close("lstm_cell_forward c", c, c_t.detach().numpy())
+    assert_close(h, h_t.detach().numpy(), "lstm_cell_forward h")
+    assert_close(c, c_t.detach().numpy(), "lstm_cell_forward c")
     grad_h, grad_c = rng.standard_normal(h.shape), rng.standard_normal(c.shape)
     (h_t * torch.from_numpy(grad_h) + c_t * torch.from_numpy(grad_c)).sum().backward()
     dx, dh_prev, dc_prev, grads = lstm_cell_backward(grad_h, grad_c, cache)
-    assert_close("lstm_cell_backward dx", dx, x_t.grad.numpy())
-    assert_close("lstm_cell_backward dh_prev", dh_prev, h_prev_t.grad.numpy())
-    assert_close("lstm_cell_backward dc_prev", dc_prev, c_prev_t.grad.numpy())
+    assert_close(dx, x_t.grad.numpy(), "lstm_cell_backward dx")
+    assert_close(dh_prev, h_prev_t.grad.numpy(), "lstm_cell_backward dh_prev")
+    assert_close(dc_prev, c_prev_t.grad.numpy(), "lstm_cell_backward dc_prev")
     for name, p in cell.named_parameters():
-        assert_close(f"lstm_cell_backward d{name}", grads[name], p.grad.numpy())
+        assert_close(grads[name], p.grad.numpy(), f"lstm_cell_backward d{name}")
 
 
 def test_lstm_gate_order_is_input_forget_candidate_output():
@@ -181,8 +174,8 @@ def test_lstm_gate_order_is_input_forget_candidate_output():
                            "bias_hh_l0": np.zeros(4)})
     c0 = np.full((1, 1, 1), 0.7)
     _, (h_n, c_n) = layer(np.ones((1, 1, 1)), (np.zeros((1, 1, 1)), c0))
-    assert_close("c_1 = f c_0 + i g with f = 1, g = 0", c_n, c0)
-    assert_close("h_1 = o tanh(c_1) with o = 0.5", h_n, 0.5 * np.tanh(c0))
+    assert_close(c_n, c0, "c_1 = f c_0 + i g with f = 1, g = 0")
+    assert_close(h_n, 0.5 * np.tanh(c0), "h_1 = o tanh(c_1) with o = 0.5")
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM])
@@ -196,7 +189,7 @@ def test_backward_adds_to_existing_parameter_gradients(cls):
     once = {name: p.grad.copy() for name, p in layer.named_parameters()}
     layer.backward(grad_out)
     for name, p in layer.named_parameters():
-        assert_close(f"{name}.grad after two backward passes", p.grad, 2 * once[name])
+        assert_close(p.grad, 2 * once[name], f"{name}.grad after two backward passes")
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM])
@@ -217,8 +210,7 @@ def test_state_dict_round_trips_with_torch(cls):
     layer = cls(3, 4, dtype=np.float64)
     layer.load_state_dict({k: v.numpy() for k, v in twin.state_dict().items()})
     x = np.random.default_rng(6).standard_normal((2, 5, 3))
-    assert_close("output after loading torch weights", layer(x)[0],
-                 twin(torch.from_numpy(x))[0].detach().numpy())
+    assert_close(layer(x)[0], twin(torch.from_numpy(x))[0].detach().numpy(), "output after loading torch weights")
 
     back = TORCH_CLASS[cls](3, 4, batch_first=True).double()
     back.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
@@ -280,4 +272,4 @@ def test_float32_input_stays_float32_and_matches_torch(cls):
         assert p.grad.dtype == np.float32, f"{name}.grad is {p.grad.dtype}"
     twin = TORCH_CLASS[cls](3, 4, batch_first=True)
     twin.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
-    assert_close("float32 output", out, twin(torch.from_numpy(x))[0].detach().numpy(), tol=1e-5)
+    assert_close(out, twin(torch.from_numpy(x))[0].detach().numpy(), "float32 output", tol=1e-5)
