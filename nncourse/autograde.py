@@ -43,7 +43,10 @@ from .master import MasterGradebook
 
 # statuses, most severe first; a submission's status is the most severe of what happened to it
 STATUSES = ("invalid", "missing", "empty", "error", "timeout", "crashed", "memory", "tampered",
-            "restored", "renamed", "truncated", "graded")
+            "blocked", "exited", "syntax-error", "restored", "renamed", "truncated", "graded")
+# what the sandbox says when it stops something
+BLOCKED = ("Network is unreachable", "Connection refused", "Name or service not known", "name resolution",
+           "Read-only file system", "Permission denied")
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -134,7 +137,6 @@ class SandboxedExecute(Execute):
 
     async def _run(self, nb, workdir, env):
         started = time.monotonic()
-        self._deadline = started + self.sandbox.limits.timeout
         with open(self.sandbox.workdir.parent / "kernel.log", "wb") as log:
             return await self._run_logged(nb, workdir, env, log, started)
 
@@ -143,6 +145,8 @@ class SandboxedExecute(Execute):
             msg_id = await ensure_async(self.kc.kernel_info())
             await self.async_wait_for_reply(msg_id)
             self.kernel_seconds = time.monotonic() - started
+            # the budget is the student's: it starts once the kernel is up
+            self._deadline = time.monotonic() + self.sandbox.limits.timeout
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
@@ -251,6 +255,9 @@ def _sanitize(nb, nbmaster, assignment, notes):
                               "db_url": "master://", "student": ""}}
     nb, resources = ClearOutput().preprocess(nb, resources)
     nb, resources = DeduplicateIds().preprocess(nb, resources)
+    for cell in nb.cells:  # DeduplicateIds leaves {} behind, which OverwriteCells trips over
+        if cell.metadata.get("nbgrader") == {}:
+            del cell.metadata["nbgrader"]
     nb.metadata["kernelspec"] = copy.deepcopy(nbmaster.kernelspec)
     overwrite = OverwriteCells(add_missing_cells=True)
     overwrite.gradebook = MasterGradebook(nbmaster)
@@ -261,7 +268,8 @@ def _sanitize(nb, nbmaster, assignment, notes):
     nb, resources = CheckCellMetadata().preprocess(nb, resources)
     for gid, n in counts.items():
         if n > 1:
-            notes.append(("restored", f"{gid} appeared {n} times: graded the first one"))
+            notes.append(("restored", f"{gid} appeared {n} times: one is graded, the "
+                                      "others run as ordinary cells"))
     for gid in nbmaster.order:
         if gid in nbmaster.grade_cells and gid not in before:
             notes.append(("restored", f"{gid} was deleted: added back"))
@@ -398,6 +406,19 @@ def grade_notebook(raw, nbmaster, assignment, student="", files=None, limits=Non
             notes.append(("crashed", f"the kernel died in cell {index + 1}"))
         elif event == "memory":
             notes.append(("memory", f"memory limit reached in cell {index + 1}"))
+    for index, cell in enumerate(nb.cells):
+        if kinds.get(index) != "student":
+            continue
+        for out in cell.get("outputs", []):
+            if out.output_type != "error":
+                continue
+            line = f"cell {index + 1}: " + " ".join(f"{out.ename}: {out.evalue}".split())[:160]
+            if out.ename in ("SyntaxError", "IndentationError", "TabError"):
+                notes.append(("syntax-error", line))
+            elif out.ename == "SystemExit":
+                notes.append(("exited", line))
+            elif any(b in str(out.evalue) for b in BLOCKED):
+                notes.append(("blocked", line))
     for index in sorted(ex.truncated):
         notes.append(("truncated", f"output of cell {index + 1} was cut"))
     resources = {"nbgrader": {"notebook": nbmaster.name, "assignment": assignment}}

@@ -38,7 +38,7 @@ class Limits:
     """Resource limits for one notebook's kernel."""
     timeout: float = 120.0          # wall-clock seconds for the whole notebook
     cell_timeout: float = 60.0      # wall-clock seconds for one cell
-    memory: int = 4 << 30           # bytes of address space
+    memory: int = 2 << 30           # bytes of address space
     file_size: int = 64 << 20       # bytes, the largest file the kernel may write
     processes: int = 64             # processes and threads of the sandbox's own uid
     output: int = 256 << 10         # characters of output kept per cell
