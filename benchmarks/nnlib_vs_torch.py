@@ -1,6 +1,6 @@
 """Time nnlib against PyTorch (CPU, float32, same shapes, same process) and print the ratios.
 
-    python benchmarks/nnlib_vs_torch.py [--repeats 30]
+    python benchmarks/nnlib_vs_torch.py [--repeats 30] [--only CASE] [--one-thread]
 
 Each case runs the same computation in both libraries: a warm-up, then ``--repeats`` rounds that
 alternate nnlib and PyTorch (so a burst of load from other processes hits both), and the median
@@ -8,8 +8,10 @@ of each. The ratio of the medians, nnlib / PyTorch, is what matters; absolute ti
 machine. The last column, the ratio of the fastest rounds, shows how the two compare when other
 processes leave the cores alone. Nothing is asserted: the goals are printed next to the ratios.
 
-PyTorch keeps its default number of threads; numpy uses whatever BLAS it was built with (printed
-below). Some machines set OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE, which can force a slow OpenBLAS
+PyTorch keeps its default number of threads and numpy's BLAS its own (both printed). On a machine
+busy with other work, thread pools that wait for each other make both libraries slow and the
+times jumpy; ``--one-thread`` limits both to one thread (with threadpoolctl) for a steadier
+comparison. Some machines set OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE, which can force a slow OpenBLAS
 kernel; to measure without them:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/nnlib_vs_torch.py
@@ -152,7 +154,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30, help="timed rounds per case")
     parser.add_argument("--only", choices=list(CASES), help="run one case")
+    parser.add_argument("--one-thread", action="store_true",
+                        help="limit numpy's BLAS and PyTorch to one thread each")
     args = parser.parse_args()
+    if args.one_thread:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1)
+        torch.set_num_threads(1)
 
     print(f"numpy {np.__version__}: {blas_info()}")
     print(f"torch {torch.__version__}: {torch.get_num_threads()} threads")
