@@ -25,7 +25,18 @@ TOY_ROOT = Path(__file__).resolve().parent / "fixtures" / "course"
 
 
 def solution():
-    return nbformat.read(SOLUTION, as_version=4)
+    """A learner's complete notebook: the release, each answer cell filled with the solution."""
+    nb = released()
+    answers = {c.metadata.nbgrader["grade_id"]: c.source
+               for c in nbformat.read(SOLUTION, as_version=4).cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = "\n".join(l for l in answers[gid].splitlines()
+                                    if "### BEGIN SOLUTION" not in l
+                                    and "### END SOLUTION" not in l)
+    return nb
 
 
 def released():
@@ -51,7 +62,7 @@ def dumps(nb):
 def hidden_sources():
     """The hidden test lines of the real assignment: none may ever reach a learner."""
     lines = []
-    for cell in solution().cells:
+    for cell in nbformat.read(SOLUTION, as_version=4).cells:
         keep = False
         for line in cell.source.splitlines():
             if "BEGIN HIDDEN TESTS" in line:

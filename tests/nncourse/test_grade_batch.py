@@ -34,7 +34,7 @@ def _spy_source(port, subs, out):
 import socket, pathlib
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=3)
-    print("LEAKED: network")
+    print("LEAK" "ED: network")
 except OSError as exc:
     print("network:", type(exc).__name__, exc)
 for path in [{str(Path(subs) / "good" / "perceptron.ipynb")!r},
@@ -42,7 +42,7 @@ for path in [{str(Path(subs) / "good" / "perceptron.ipynb")!r},
              {str(Path(out) / "gradebook.db")!r}]:
     try:
         pathlib.Path(path).read_bytes()
-        print("LEAKED: read", path)
+        print("LEAK" "ED: read", path)
     except OSError as exc:
         print("read:", type(exc).__name__, exc)
 for path in [{str(ROOT / f"PWNED-{TOKEN}")!r}, "/tmp/pwned-{TOKEN}"]:
@@ -237,8 +237,8 @@ def test_feedback_shows_outputs_but_never_hidden_tests(batch):
 
 def test_sandbox_kept_the_spy_in(batch):
     spy = (batch["out"] / "feedback" / "spy" / "perceptron.html").read_text(encoding="utf-8")
-    assert "LEAKED" not in spy.replace("print(&quot;LEAKED", "").replace('print("LEAKED', "")
-    assert "network: OSError" in spy or "network: ConnectionRefusedError" not in spy
+    assert "LEAKED" not in spy
+    assert "network: ConnectionRefusedError" in spy or "network: OSError" in spy
     assert batch["listener"].connections == 0
     assert not (ROOT / f"PWNED-{TOKEN}").exists()
     assert not Path(f"/tmp/pwned-{TOKEN}").exists()
