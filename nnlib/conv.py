@@ -27,7 +27,7 @@ def _pair(value, name):
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=0):
-    """Length of the output along one axis: ``floor((size + 2*padding - kernel_size) / stride) + 1``.
+    """Output length along one axis: ``floor((size + 2*padding - kernel_size) / stride) + 1``.
 
     >>> conv_output_size(28, 3, stride=1, padding=1)
     28
@@ -118,7 +118,8 @@ class Conv2d(Module):
         bound = 1.0 / np.sqrt(in_channels * self.kernel_size[0] * self.kernel_size[1])
         shape = (out_channels, in_channels) + self.kernel_size
         self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dtype))
-        self.bias = Parameter(rng.uniform(-bound, bound, out_channels).astype(dtype)) if bias else None
+        self.bias = (Parameter(rng.uniform(-bound, bound, out_channels).astype(dtype)) if bias
+                     else None)
         self._cache = None
 
     def forward(self, x):

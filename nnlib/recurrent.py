@@ -125,7 +125,8 @@ class _Recurrent(Module):
         super().__init__()
         self.input_size, self.hidden_size = input_size, hidden_size
         rng, bound, rows = get_rng(rng), 1 / np.sqrt(hidden_size), self.gate_blocks * hidden_size
-        for name, shape in [("weight_ih_l0", (rows, input_size)), ("weight_hh_l0", (rows, hidden_size)),
+        for name, shape in [("weight_ih_l0", (rows, input_size)),
+                            ("weight_hh_l0", (rows, hidden_size)),
                             ("bias_ih_l0", (rows,)), ("bias_hh_l0", (rows,))]:
             setattr(self, name, Parameter(rng.uniform(-bound, bound, shape).astype(dtype)))
         self._cache = None
@@ -182,7 +183,8 @@ class _Recurrent(Module):
 class RNN(_Recurrent):
     """Elman RNN with tanh: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
 
-    forward(x (B, T, I), h0 (1, B, H) or None = zeros) -> output (B, T, H) = [h_1 .. h_T], h_n (1, B, H)
+    forward(x (B, T, I), h0 (1, B, H) or None = zeros)
+        -> output (B, T, H) = [h_1 .. h_T], h_n (1, B, H)
     backward(grad_output (B, T, H) or None, grad_h_n (1, B, H) or None) -> dL/dx (B, T, I);
     adds the parameter gradients and sets ``grad_h0`` (1, B, H). Weights U(-1/sqrt(H), 1/sqrt(H)).
     """

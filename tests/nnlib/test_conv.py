@@ -134,7 +134,8 @@ def test_conv2d_state_dict_round_trips_with_torch():
     layer = Conv2d(3, 4, (3, 2), stride=2, padding=1, dtype=np.float64)
     layer.load_state_dict({k: v.numpy() for k, v in twin.state_dict().items()})
     x = np.random.default_rng(6).standard_normal((2, 3, 6, 6))
-    assert_close(layer(x), twin(torch.from_numpy(x)).detach().numpy(), "forward after loading torch weights")
+    assert_close(layer(x), twin(torch.from_numpy(x)).detach().numpy(),
+                 "forward after loading torch weights")
 
     back = torch.nn.Conv2d(3, 4, (3, 2), stride=2, padding=1).double()
     back.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
@@ -224,7 +225,8 @@ def test_maxpool2d_tie_sends_gradient_to_first_maximum_only():
     assert_close(pool(x), np.array([[[[5.0, 5.0]]]]), "forward", tol=0)
     expected = np.array([[[[0.0, 1.0, 1.0, 0.0],
                            [0.0, 0.0, 0.0, 0.0]]]])
-    assert_close(pool.backward(np.ones((1, 1, 1, 2))), expected, "gradient goes to the first 5 of each window", tol=0)
+    assert_close(pool.backward(np.ones((1, 1, 1, 2))), expected,
+                 "gradient goes to the first 5 of each window", tol=0)
 
 
 def test_maxpool2d_gradient_matches_numerical_gradient():

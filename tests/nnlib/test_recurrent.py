@@ -21,8 +21,8 @@ def torch_twin(layer):
     return twin
 
 
-def compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state, grad_into_state,
-                       grad_into_output=True, seed=0):
+def compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state,
+                                 grad_into_state, grad_into_output=True, seed=0):
     """Forward outputs and every gradient (x, parameters, h0/c0) of nnlib's layer and PyTorch's,
     for L = sum(output * G) [+ sum(h_n * G_h) + sum(c_n * G_c)]."""
     rng = np.random.default_rng(seed)
@@ -74,7 +74,7 @@ SHAPES = [
 def test_forward_and_gradients_match_torch_with_zero_initial_state(cls, batch, seq, input_size,
                                                                    hidden_size):
     compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state=False,
-                       grad_into_state=False)
+                                 grad_into_state=False)
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM])
@@ -82,14 +82,14 @@ def test_forward_and_gradients_match_torch_with_zero_initial_state(cls, batch, s
 def test_forward_and_gradients_match_torch_with_initial_state_and_gradient_into_final_state(
         cls, batch, seq, input_size, hidden_size):
     compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state=True,
-                       grad_into_state=True)
+                                 grad_into_state=True)
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM])
 def test_gradient_flowing_only_into_final_state_matches_torch(cls):
     # sequence classification: the loss reads h_n (and c_n) only; grad_output is None
     compare_recurrent_with_torch(cls, 3, 6, 4, 5, initial_state=True, grad_into_state=True,
-                       grad_into_output=False)
+                                 grad_into_output=False)
 
 
 @settings(max_examples=20, deadline=None)
@@ -98,8 +98,8 @@ def test_gradient_flowing_only_into_final_state_matches_torch(cls):
        grad_into_state=st.booleans(), seed=st.integers(0, 2**16))
 def test_layers_match_torch_for_random_shapes(cls, batch, seq, input_size, hidden_size,
                                               initial_state, grad_into_state, seed):
-    compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state, grad_into_state,
-                       seed=seed)
+    compare_recurrent_with_torch(cls, batch, seq, input_size, hidden_size, initial_state,
+                                 grad_into_state, seed=seed)
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM])
@@ -210,7 +210,8 @@ def test_state_dict_round_trips_with_torch(cls):
     layer = cls(3, 4, dtype=np.float64)
     layer.load_state_dict({k: v.numpy() for k, v in twin.state_dict().items()})
     x = np.random.default_rng(6).standard_normal((2, 5, 3))
-    assert_close(layer(x)[0], twin(torch.from_numpy(x))[0].detach().numpy(), "output after loading torch weights")
+    assert_close(layer(x)[0], twin(torch.from_numpy(x))[0].detach().numpy(),
+                 "output after loading torch weights")
 
     back = TORCH_CLASS[cls](3, 4, batch_first=True).double()
     back.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
