@@ -4,6 +4,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -17,8 +18,10 @@ from conftest import (ASSIGNMENT, NNCOURSE, ROOT, dumps, read_grades, released, 
 pytestmark = pytest.mark.slow
 
 
-def _start_postgres(base):
+def _start_postgres():
     """A throwaway PostgreSQL server on 127.0.0.1, owned by an unprivileged user when we are root."""
+    base = Path(tempfile.mkdtemp(prefix="nncourse-pg-"))  # pytest's tmp is private to root
+    base.chmod(0o755)
     bindir = Path(subprocess.run(["pg_config", "--bindir"], capture_output=True,
                                  text=True).stdout.strip() or "/usr/lib/postgresql/15/bin")
     if not (bindir / "initdb").exists():
@@ -51,6 +54,7 @@ def _start_postgres(base):
     def stop():
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
     return f"postgresql+psycopg://grader@127.0.0.1:{port}/gradebook", stop
 
 
@@ -62,7 +66,7 @@ def _class(folder, n):
 
 
 def test_interrupted_run_on_postgres_resumes_without_losing_or_repeating_grades(tmp_path):
-    db, stop = _start_postgres(tmp_path / "pg")
+    db, stop = _start_postgres()
     try:
         subs, out = tmp_path / "subs", tmp_path / "out"
         _class(subs, 6)
