@@ -19,6 +19,7 @@ The steps are nbgrader's own, in nbgrader's order:
 import ast
 import atexit
 import copy
+import functools
 import json
 import os
 import shutil
@@ -156,11 +157,11 @@ class SandboxedExecute(Execute):
                     break
                 kind = self.kinds[index]
                 try:
-                    if kind == "test":
+                    if kind == "test":  # audit() also marks the state for accept()
                         changed = await self._guard("audit()")
                         if changed:
                             self.tampered[index] = changed
-                    if kind in ("test", "instructor"):
+                    elif kind == "instructor":
                         await self._guard("mark()")
                     await self.async_execute_cell(cell, index,
                                                   execution_count=self.code_cells_executed + 1)
@@ -308,8 +309,9 @@ def feedback_notebook(nb, nbmaster, scores):
     return nb
 
 
-def render_feedback(nb, score, max_score):
-    """nbgrader's feedback page (its ``feedback`` template), from an already-cleaned notebook."""
+@functools.lru_cache(maxsize=1)
+def _feedback_exporter():
+    """nbconvert's HTML exporter set up as nbgrader's GenerateFeedback sets it up (made once)."""
     from nbconvert.exporters import HTMLExporter
     from traitlets.config import Config
     import nbgrader
@@ -319,7 +321,12 @@ def render_feedback(nb, score, max_score):
     c.HTMLExporter.extra_template_basedirs = [str(base / "templates")]
     c.HTMLExporter.extra_template_paths = [
         str(base / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
-    exporter = HTMLExporter(config=c)
+    return HTMLExporter(config=c)
+
+
+def render_feedback(nb, score, max_score):
+    """nbgrader's feedback page (its ``feedback`` template), from an already-cleaned notebook."""
+    exporter = _feedback_exporter()
     resources = {"nbgrader": {"score": score, "max_score": max_score, "late_penalty": 0},
                  "metadata": {"name": nb.metadata.get("name", "feedback")}}
     html, _ = exporter.from_notebook_node(nb, resources=resources)

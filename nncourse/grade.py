@@ -202,11 +202,13 @@ def grade(assignment, submissions_path, out, workers=None, roster=None, db=None,
           f" ({'Dask at ' + scheduler if scheduler else f'{workers} workers'})",
           file=stream, flush=True)
 
-    writer = GradebookWriter(db_url, course_id(root), assignment)
     progress = Progress(len(tasks), stream)
+    # workers first: a forked worker must not inherit the gradebook's connection
+    pool = _executor(workers, scheduler, m, limits, use_bwrap) if tasks else None
+    writer = GradebookWriter(db_url, course_id(root), assignment)
     try:
-        if tasks:
-            submit, results, close = _executor(workers, scheduler, m, limits, use_bwrap)
+        if pool:
+            submit, results, close = pool
             try:
                 futs = [submit(t) for t in tasks]
                 for _, rec in results(futs):

@@ -7,8 +7,10 @@ or IPython's own machinery (``set_custom_exc``, an AST transformer that strips `
 
 Before any student code runs, the kernel imports the modules the tests use and fingerprints
 every function, class and module they expose (its identity and, for functions, the identity of
-its code object and defaults), the builtins, the exception and display hooks, and IPython's
-transformers and run/traceback methods. Code from the instructor (read-only and test cells) may
+its code object and defaults): numpy, nnlib and this package with all their submodules, any
+other module exactly as the test cells import it (``torch``, not its hundreds of submodules),
+the builtins, the exception and display hooks, and IPython's transformers and run/traceback
+methods. Code from the instructor (read-only and test cells) may
 change these; the grader accepts its changes. Before each test cell the grader asks for the
 fingerprints again: if anything the student's code ran has replaced, the test cell earns no
 points, with a message naming what was replaced, and the submission's status is ``tampered``.
@@ -25,12 +27,14 @@ import importlib
 import sys
 import types
 
-ALWAYS_PROTECTED = ("builtins", "math", "numpy", "nnlib")
+# packages protected with every submodule; others (torch, ...) only as the tests name them
+ALWAYS_PROTECTED = ("builtins", "math", "numpy", "nnlib", "nncourse")
 SHELL_METHODS = ("run_cell", "run_cell_async", "run_ast_nodes", "run_code", "showtraceback",
                  "_showtraceback", "showsyntaxerror", "get_exception_only", "excepthook",
                  "transform_cell", "transform_ast", "should_run_async", "ex", "ev")
 
 _roots = set(ALWAYS_PROTECTED)
+_named = set()
 _shell = None
 _baseline = {}
 _mark = {}
@@ -38,7 +42,7 @@ _mark = {}
 
 def preload(modules=()):
     """Import the protected modules now, before any student code."""
-    _roots.update(m.split(".")[0] for m in modules)
+    _named.update(modules)
     for name in sorted(set(ALWAYS_PROTECTED) | set(modules)):
         try:
             importlib.import_module(name)
@@ -63,7 +67,7 @@ def _watched(obj):
 
 
 def _protected_module(name):
-    return name.split(".")[0] in _roots
+    return name.split(".")[0] in _roots or name in _named
 
 
 def snapshot():
@@ -140,7 +144,11 @@ def accept():
 
 
 def audit(limit=8):
-    """The names in the baseline that something other than the instructor's code replaced."""
-    now = snapshot()
+    """The names in the baseline that something other than the instructor's code replaced.
+
+    Also marks the state, as ``mark`` does: a test cell comes next.
+    """
+    global _mark
+    now = _mark = snapshot()
     changed = sorted(k for k, v in _baseline.items() if now.get(k, v) != v or k not in now)
     return changed[:limit]
