@@ -130,6 +130,8 @@ class SandboxedExecute(Execute):
             return None
         result = reply["content"].get("user_expressions", {}).get("r", {})
         if result.get("status") != "ok":
+            if result.get("ename") == "MemoryError":  # the kernel is full, not cheating
+                return []
             return ["the grader's check itself (it was made to fail)"]
         try:
             return ast.literal_eval(result["data"]["text/plain"])

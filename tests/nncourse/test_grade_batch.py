@@ -186,7 +186,7 @@ def test_scores_follow_the_work_not_the_damage(batch):
     assert all(g[s]["max"] == "8" for s in g)
     # the correct solution gets full marks whatever else the notebook does around it
     for s in ("good", "sysexit", "hugeout", "deleted", "duplicated", "metadata", "renamed",
-              "caf%E9", "spy", "membomb"):
+              "caf%E9", "spy"):
         assert total[s] == 8, (s, g[s]["message"])
     for s in ("blank", "malformed", "pdf", "pyonly", "empty", "ghost", "patcher",
               "customexc"):
@@ -204,6 +204,8 @@ def test_messages_say_what_went_wrong(batch):
     g = read_grades(batch["out"])
     assert "NotImplementedError" in g["blank"]["message"]
     assert "time limit" in g["loop"]["message"]
+    assert "memory limit reached in cell 3" in g["membomb"]["message"]
+    assert "tampered" not in g["membomb"]["message"]
     assert "malformed JSON" in g["malformed"]["message"]
     assert "Perceptron (1).ipynb" in g["renamed"]["message"]
     assert "assert_close" in g["patcher"]["message"]
