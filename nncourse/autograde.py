@@ -17,6 +17,7 @@ The steps are nbgrader's own, in nbgrader's order:
 3. ``LimitOutput``, then each graded cell scored by ``nbgrader.utils.determine_grade``.
 """
 import ast
+import asyncio
 import atexit
 import copy
 import functools
@@ -61,6 +62,21 @@ class SandboxKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, self.uid, self.uid)
         cmd, _ = self.sandbox.command(self.connection_file, self.protect)
         return cmd
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        """Launch, then wait until the kernel has bound its sockets (it imports torch first).
+
+        A client that asks before that loses its first ``kernel_info`` request and waits a
+        full second to ask again; with Unix sockets the bound sockets are files, so look.
+        """
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        sockets = [Path(f"{self.ip}-{getattr(self, f'{c}_port')}")
+                   for c in ("shell", "iopub", "stdin", "control", "hb")]
+        deadline = time.monotonic() + 60
+        while not all(s.exists() for s in sockets):
+            if time.monotonic() > deadline or not await self.provisioner.poll() is None:
+                return  # dead or stuck: the client's own wait reports it
+            await asyncio.sleep(0.005)
 
 
 class SandboxedExecute(Execute):
