@@ -46,7 +46,7 @@ def perceptron_update(x, y, w, b, lr=1.0):
         # training from its own zero array still works; the update test catches the mutation
         "expected": {"test_neuron_output": 2, "test_step": 1, "test_perceptron_update": 0,
                      "test_train_perceptron": 3},
-        "message": "the weights passed in (they must not be modified) is wrong",
+        "message": "perceptron_update must not modify the array it is given",
     },
     "neuron_forgets_activation": {
         "why": "the neuron returns the weighted sum z instead of sigmoid(z)",
@@ -81,6 +81,6 @@ def train_perceptron(X, y, lr=1.0, max_epochs=100):
         },
         "expected": {"test_neuron_output": 2, "test_step": 1, "test_perceptron_update": 2,
                      "test_train_perceptron": 0},
-        "message": "the mistakes per epoch on AND is wrong",
+        "message": "the examples predicted wrongly just before their update) is wrong",
     },
 }
