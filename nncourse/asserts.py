@@ -61,6 +61,9 @@ def assert_close(actual, expected, what, rtol=1e-6, atol=1e-8):
 def assert_equal(actual, expected, what):
     """Exact equality, for integers, labels, lists and shapes."""
     a, e = actual, expected
+    # a list and a tuple with the same items are the same answer
+    if isinstance(a, (list, tuple)) and isinstance(e, (list, tuple)):
+        a, e = list(a), list(e)
     if isinstance(e, np.ndarray) or isinstance(a, np.ndarray):
         a_arr, e_arr = np.asarray(a), np.asarray(e)
         assert_shape(a_arr, e_arr.shape, what)
