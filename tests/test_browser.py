@@ -4,6 +4,7 @@ Pages are opened from disk (file://), as a reader opens the book offline. The br
 background networking off, and any request that leaves the machine fails the test.
 """
 import os
+import re
 import shutil
 
 import pytest
@@ -77,5 +78,12 @@ def test_every_page_opens_without_console_errors(browser, site):
     for path in pages:
         page, problems, outside = open_page(browser, path)
         assert not problems, f"{path.relative_to(site)}:\n" + "\n".join(problems)
+        # prose only (code blocks may hold backslashes): no LaTeX left untypeset
+        prose = page.evaluate("""() => { const m = document.querySelector('main');
+            if (!m) return ''; const c = m.cloneNode(true);
+            c.querySelectorAll('pre, code, mjx-container').forEach(e => e.remove());
+            return c.innerText; }""")
+        raw = re.findall(r"\$\$|\\(?:frac|mathbf|sum|partial|sigma|mathrm|text|left|right)\b", prose)
+        assert not raw, f"{path.relative_to(site)} shows raw LaTeX: {sorted(set(raw))}"
         assert not outside, f"{path.relative_to(site)} made requests off the machine: {outside}"
         page.close()
