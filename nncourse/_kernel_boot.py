@@ -16,10 +16,9 @@ def apply_limits():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def main():
-    apply_limits()
+def start_kernel(protect):
+    """Import what the tests use, start ipykernel, take the guard's baseline, serve."""
     # the modules the tests rely on are imported now, before the student's code can touch them
-    protect = [m for m in os.environ.pop("NNCOURSE_PROTECT", "").split(",") if m]
     from nncourse import guard
     guard.preload(protect)
     from ipykernel.kernelapp import IPKernelApp
@@ -27,6 +26,11 @@ def main():
     app.initialize(sys.argv[1:])
     guard.install(app.shell)
     app.start()
+
+
+def main():
+    apply_limits()
+    start_kernel([m for m in os.environ.pop("NNCOURSE_PROTECT", "").split(",") if m])
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat.notebooknode import from_dict
 from nbgrader import utils
@@ -60,6 +60,8 @@ class SandboxKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None):
         if self.uid is not None:
             os.chown(self.connection_file, self.uid, self.uid)
+        if self.sandbox.fork_server is not None:
+            return self.sandbox.spawn_command(self.connection_file, self.protect)
         cmd, _ = self.sandbox.command(self.connection_file, self.protect)
         return cmd
 
@@ -185,13 +187,24 @@ class SandboxedExecute(Execute):
                                                   execution_count=self.code_cells_executed + 1)
                     if kind in ("test", "instructor"):
                         await self._guard("accept()")
-                except DeadKernelError:
-                    self.events.append((index, "crashed"))
+                except CellTimeoutError:  # the reply came, its output never did
+                    full = any(e == "memory" for _, e in self.events)
+                    cell.outputs.append(nbformat.v4.new_output(
+                        "error", ename="KernelUnresponsive", traceback=[],
+                        evalue="the kernel stopped sending output while running this cell"
+                               + (" (it had run out of memory)" if full else "")))
+                    self._stop_after(nb, index + 1, "not run: the kernel had stopped "
+                                     "responding", "memory" if full else "timeout")
+                    break
+                except DeadKernelError:  # after a MemoryError, the memory limit killed it
+                    event = "memory" if any(e == "memory" for _, e in self.events) \
+                        else "crashed"
+                    self.events.append((index, event))
                     cell.outputs.append(nbformat.v4.new_output(
                         "error", ename="KernelDied",
                         evalue="the kernel stopped while running this cell "
                                "(os._exit, a crash, or a resource limit)", traceback=[]))
-                    self._stop_after(nb, index + 1, "not run: the kernel had stopped", "crashed")
+                    self._stop_after(nb, index + 1, "not run: the kernel had stopped", event)
                     break
                 for out in cell.get("outputs", []):
                     if out.output_type == "error":
@@ -361,7 +374,7 @@ def invalid(nbmaster, student, status, message):
 
 
 def grade_notebook(raw, nbmaster, assignment, student="", files=None, limits=None,
-                   use_bwrap=True, notes=None, want_feedback=True):
+                   use_bwrap=True, notes=None, want_feedback=True, fork_server=None):
     """Grade the bytes of one submitted notebook; return the result dict (see module doc)."""
     t0 = time.monotonic()
     notes = list(notes or [])
@@ -392,7 +405,8 @@ def grade_notebook(raw, nbmaster, assignment, student="", files=None, limits=Non
 
     limits = limits or sb.Limits()
     kinds = {i: _classify(c) for i, c in enumerate(nb.cells)}
-    tmp = Path(tempfile.mkdtemp(prefix="nncourse-run-"))
+    tmp = Path(tempfile.mkdtemp(prefix="nncourse-run-",
+                                dir=fork_server.base if fork_server else None))
     try:
         workdir = tmp / "work"
         workdir.mkdir()
@@ -404,7 +418,8 @@ def grade_notebook(raw, nbmaster, assignment, student="", files=None, limits=Non
         if uid is not None:
             for p in [tmp, *workdir.rglob("*"), workdir]:
                 os.chown(p, uid, uid)
-        box = sb.Sandbox(workdir=workdir, limits=limits, use_bwrap=use_bwrap, uid=uid)
+        box = sb.Sandbox(workdir=workdir, limits=limits, use_bwrap=use_bwrap, uid=uid,
+                         fork_server=fork_server)
         _, env = box.command(workdir / "unused")
         ex = SandboxedExecute(box, nbmaster.protect, kinds)
         t1 = time.monotonic()

@@ -14,6 +14,7 @@ never duplicated.
 import concurrent.futures as cf
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import sys
 import time
@@ -39,6 +40,19 @@ def course_id(root):
 
 def _init_worker(m, limits, use_bwrap):
     _WORKER.update(master=m, limits=limits, use_bwrap=use_bwrap)
+    _fork_server(m, limits, use_bwrap)  # started now: its imports overlap the others' work
+
+
+def _fork_server(m, limits, use_bwrap):
+    """This worker's fork server, started once; as root with bubblewrap only (it gives each
+    kernel a uid of its own, which only root can), else each kernel is started afresh."""
+    if not use_bwrap or os.geteuid() != 0:
+        return None
+    if "fork_server" not in _WORKER:
+        protect = sorted({mod for nbm in m.notebooks.values() for mod in nbm.protect})
+        fs = _WORKER["fork_server"] = sandbox.ForkServer(limits, protect)
+        multiprocessing.util.Finalize(fs, fs.close, exitpriority=10)
+    return _WORKER["fork_server"]
 
 
 def run_task(task, m=None, limits=None, use_bwrap=None):
@@ -48,6 +62,7 @@ def run_task(task, m=None, limits=None, use_bwrap=None):
     use_bwrap = _WORKER["use_bwrap"] if use_bwrap is None else use_bwrap
     sub = task["submission"]
     only_one = len(m.notebooks) == 1
+    fork_server = _fork_server(m, limits, use_bwrap)
     results = []
     for name, nbm in m.notebooks.items():
         raw, notes = submissions.pick_notebook(sub, name, only_one)
@@ -59,7 +74,7 @@ def run_task(task, m=None, limits=None, use_bwrap=None):
         try:
             results.append(autograde.grade_notebook(
                 raw, nbm, m.assignment, sub.student, files=m.files, limits=limits,
-                use_bwrap=use_bwrap, notes=notes))
+                use_bwrap=use_bwrap, notes=notes, fork_server=fork_server))
         except Exception as exc:  # the tool failed on this one; the batch goes on
             r = autograde.invalid(nbm, sub.student, "error",
                                   f"could not grade: {type(exc).__name__}: "

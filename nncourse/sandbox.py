@@ -16,6 +16,7 @@ runs, see ``_kernel_boot``): CPU seconds, address space, file size, number of pr
 root, the kernel also runs as a fresh unprivileged uid of its own, so the process limit counts
 only its own processes and it cannot read files private to root.
 """
+import json
 import os
 import shutil
 import sys
@@ -56,6 +57,7 @@ class Sandbox:
     limits: Limits = field(default_factory=Limits)
     use_bwrap: bool = True
     uid: int | None = None           # run as this uid (root only); None: keep ours
+    fork_server: "ForkServer | None" = None   # fork the kernel from it, rather than start one
 
     def readonly_paths(self):
         """Host folders the kernel needs to read: the system, Python, nnlib, this package."""
@@ -90,23 +92,48 @@ class Sandbox:
     def command(self, connection_file, protect=()):
         """The argv that starts the kernel (inside bwrap when available)."""
         kernel = [sys.executable, "-m", "nncourse._kernel_boot", "-f", str(connection_file)]
+        return self._wrap(kernel, protect, str(Path(connection_file).parent))
+
+    def spawn_command(self, connection_file, protect=()):
+        """The argv that has ``fork_server`` fork the kernel, and stands for it until it ends."""
+        fs = self.fork_server
+        request = dict(base=str(fs.base), run=str(self.workdir.parent), cwd=str(self.workdir),
+                       uid=self.uid, env=self.env(), protect=list(protect),
+                       connection_file=str(connection_file))
+        return [sys.executable, "-I", "-S", str(PACKAGE_DIR / "_spawn.py"), str(fs.socket),
+                json.dumps(request)]
+
+    def fork_server_command(self, socket_path, protect=()):
+        """The argv of a worker's fork server (``_zygote``), its folder being ``workdir``.
+
+        The same view of the system as a kernel's; as root it keeps its capabilities inside the
+        sandbox, which it needs to give each kernel it forks namespaces and a uid of its own.
+        """
+        return self._wrap([sys.executable, "-m", "nncourse._zygote", str(socket_path)], protect,
+                          None, fork_server=True)
+
+    def _wrap(self, argv, protect, conn_dir, fork_server=False):
         env = self.env()
         if protect:
             env["NNCOURSE_PROTECT"] = ",".join(protect)
         if not self.use_bwrap:
-            return kernel, env
-        if self.uid is not None:
+            return argv, env
+        if self.uid is not None or (fork_server and os.geteuid() == 0):
             # as root: bwrap needs no user namespace; the kernel then drops to its own uid
             cmd = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                    "--unshare-cgroup-try"]
-            kernel = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
-                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"] + kernel
+            if fork_server:
+                cmd += ["--cap-add", "ALL"]
+            else:
+                argv = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}",
+                        "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+                        "--no-new-privs", "--"] + argv
         else:
             cmd = ["bwrap", "--unshare-all"]
         cmd += ["--die-with-parent", "--new-session", "--hostname", "sandbox",
                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         made = set()
-        binds = self.readonly_paths() + [str(self.workdir), str(Path(connection_file).parent)]
+        binds = self.readonly_paths() + [str(self.workdir)] + ([conn_dir] if conn_dir else [])
         for p in binds:
             # parents that bwrap would create as 0700 must be traversable by the kernel's uid
             for parent in reversed(Path(p).parents[:-1]):
@@ -118,14 +145,46 @@ class Sandbox:
                 cmd += ["--symlink", os.readlink(p), p]
             else:
                 cmd += ["--ro-bind", p, p]
-        conn_dir = str(Path(connection_file).parent)
         cmd += ["--bind", str(self.workdir), str(self.workdir)]
-        if conn_dir != str(self.workdir):
+        if conn_dir and conn_dir != str(self.workdir):
             cmd += ["--bind", conn_dir, conn_dir]
         cmd += ["--chdir", str(self.workdir), "--clearenv"]
         for k, v in env.items():
             cmd += ["--setenv", k, v]
-        return cmd + ["--"] + kernel, env
+        return cmd + ["--"] + argv, env
+
+
+class ForkServer:
+    """One worker's ``_zygote``: started once, it forks a fresh sandboxed kernel per notebook.
+
+    Kernels forked from it skip importing numpy, torch and ipykernel (see ``_zygote.py`` for
+    what each kernel still gets of its own). Runs in a folder of its own, ``base``, under which
+    each notebook's run folder is made; it dies with the process that started it.
+    """
+
+    def __init__(self, limits, protect=()):
+        import subprocess
+        import tempfile
+        self.base = Path(tempfile.mkdtemp(prefix="nncourse-zygote-"))
+        self.base.chmod(0o711)
+        self.socket = self.base / "zygote.sock"
+        box = Sandbox(workdir=self.base, limits=limits)
+        cmd, _ = box.fork_server_command(self.socket, protect)
+        self.log = open(self.base / "zygote.log", "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self.log)
+        if self.proc.stdout.readline().strip() != b"ready":
+            self.proc.kill()
+            self.proc.wait()
+            log = (self.base / "zygote.log").read_text(errors="replace")[-2000:]
+            self.close()
+            raise RuntimeError(f"the grading fork server did not start: {log}")
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
 def bwrap_available():
