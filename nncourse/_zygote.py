@@ -70,6 +70,12 @@ def _isolate(req):
     _loopback_up()
 
 
+def _clear_capabilities():
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+    data = (ctypes.c_uint32 * 6)()                  # effective, permitted, inheritable: none
+    _check(_libc.capset(header, data), "capset")
+
+
 def _drop(req):
     """Become the notebook's uid: no capabilities, no new privileges, the limits."""
     uid = req.get("uid")
@@ -78,7 +84,8 @@ def _drop(req):
             _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails past the last cap: fine
         os.setgroups([])
         os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # clears the effective and permitted capabilities
+    _clear_capabilities()  # and the inheritable ones, as setpriv --inh-caps=-all does
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     os.environ.clear()
     os.environ.update(req["env"])

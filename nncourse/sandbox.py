@@ -165,7 +165,8 @@ class ForkServer:
     def __init__(self, limits, protect=()):
         import subprocess
         import tempfile
-        self.base = Path(tempfile.mkdtemp(prefix="nncourse-zygote-"))
+        # in /tmp: each kernel gets a fresh /tmp, which is what hides this folder from it
+        self.base = Path(tempfile.mkdtemp(prefix="nncourse-zygote-", dir="/tmp"))
         self.base.chmod(0o711)
         self.socket = self.base / "zygote.sock"
         box = Sandbox(workdir=self.base, limits=limits)
