@@ -1,7 +1,7 @@
-"""A worker's fork server: imports what the tests use once, then forks a fresh kernel per notebook.
+"""The grader's fork server: imports what the tests use once, then forks a fresh kernel per notebook.
 
-Runs inside bubblewrap (``zygote.py`` starts it), as root of that sandbox when the grader runs as
-root, and never runs student code itself. It has imported numpy, torch, nnlib, the course's
+Runs inside bubblewrap (``sandbox.ForkServer`` starts it), as root of that sandbox (the grader
+runs as root), and never runs student code itself. It has imported numpy, torch, nnlib, the course's
 helpers and ipykernel, so a kernel forked from it starts without paying those imports again.
 For each request (one notebook) it forks a child that, before any student code runs:
 

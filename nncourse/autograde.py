@@ -405,6 +405,8 @@ def grade_notebook(raw, nbmaster, assignment, student="", files=None, limits=Non
 
     limits = limits or sb.Limits()
     kinds = {i: _classify(c) for i, c in enumerate(nb.cells)}
+    if fork_server is not None:
+        fork_server.wait_ready()
     tmp = Path(tempfile.mkdtemp(prefix="nncourse-run-",
                                 dir=fork_server.base if fork_server else None))
     try:

@@ -4,7 +4,10 @@ One parent process owns the gradebook. It stores the assignment there (nbgrader'
 ``generate_assignment``), reads the submissions, and hands each one to a worker as an isolated
 task: a local process pool, or a Dask cluster with ``--scheduler``. A worker runs the notebook
 in the sandbox and returns the scores; only the parent writes them, so SQLite never sees two
-writers. For each finished submission the parent, in this order, writes its grades (nbgrader's
+writers. Locally, the kernels are forked from one fork server (``sandbox.ForkServer``) that
+imports numpy, torch and ipykernel once, while nbgrader stores the assignment.
+
+For each finished submission the parent, in this order, writes its grades (nbgrader's
 Gradebook API, as ``SaveAutoGrades`` does), its feedback page, and then its record in
 ``DIR/results/``, which holds the submission's content hash. A later run skips a submission whose
 record matches its hash, so a run that was stopped resumes where it stopped; a submission whose
@@ -38,21 +41,29 @@ def course_id(root):
     return cfg.CourseDirectory.get("course_id", "default_course")
 
 
-def _init_worker(m, limits, use_bwrap):
+def _init_worker(m, limits, use_bwrap, fork_server=None):
     _WORKER.update(master=m, limits=limits, use_bwrap=use_bwrap)
-    _fork_server(m, limits, use_bwrap)  # started now: its imports overlap the others' work
+    if fork_server is not None:
+        _WORKER["fork_server"] = fork_server
+
+
+def start_fork_server(limits, use_bwrap, protect):
+    """A fork server for this run's kernels; as root with bubblewrap only (it gives each kernel
+    a uid of its own, which only root can), else None: each kernel is started afresh."""
+    if not use_bwrap or os.geteuid() != 0:
+        return None
+    return sandbox.ForkServer(limits, protect)
 
 
 def _fork_server(m, limits, use_bwrap):
-    """This worker's fork server, started once; as root with bubblewrap only (it gives each
-    kernel a uid of its own, which only root can), else each kernel is started afresh."""
-    if not use_bwrap or os.geteuid() != 0:
-        return None
+    """The fork server the parent handed this worker, or (a Dask worker) one of its own."""
     if "fork_server" not in _WORKER:
         protect = sorted({mod for nbm in m.notebooks.values() for mod in nbm.protect})
-        fs = _WORKER["fork_server"] = sandbox.ForkServer(limits, protect)
-        multiprocessing.util.Finalize(fs, fs.close, exitpriority=10)
-    return _WORKER["fork_server"]
+        fs = _WORKER["fork_server"] = start_fork_server(limits, use_bwrap, protect)
+        if fs is not None:
+            multiprocessing.util.Finalize(fs, fs.close, exitpriority=10)
+    fs = _WORKER["fork_server"]
+    return fs.wait_ready() if fs is not None else None
 
 
 def run_task(task, m=None, limits=None, use_bwrap=None):
@@ -158,7 +169,7 @@ class Progress:
               f"{student}: {status} {score:g}/{top:g}", file=self.stream, flush=True)
 
 
-def _executor(workers, scheduler, m, limits, use_bwrap):
+def _executor(workers, scheduler, m, limits, use_bwrap, fork_server):
     if scheduler:
         from distributed import Client
         client = Client(scheduler)
@@ -175,7 +186,8 @@ def _executor(workers, scheduler, m, limits, use_bwrap):
         return submit, results, client.close
     ctx = multiprocessing.get_context("fork")
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                  initializer=_init_worker, initargs=(m, limits, use_bwrap))
+                                  initializer=_init_worker,
+                                  initargs=(m, limits, use_bwrap, fork_server))
 
     def submit(task):
         return pool.submit(run_task, task)
@@ -198,6 +210,19 @@ def grade(assignment, submissions_path, out, workers=None, roster=None, db=None,
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     use_bwrap = sandbox.require_bwrap(log=lambda s: print(s, file=stream))
     limits = sandbox.Limits(timeout=timeout, cell_timeout=min(60, timeout))
+    # the fork server imports torch and numpy while nbgrader stores the assignment
+    fork_server = None if scheduler else start_fork_server(
+        limits, use_bwrap, master.test_imports(assignment, root))
+    try:
+        return _grade(assignment, submissions_path, out, workers, roster, db_url, scheduler,
+                      limits, use_bwrap, fork_server, root, stream)
+    finally:
+        if fork_server is not None:
+            fork_server.close()
+
+
+def _grade(assignment, submissions_path, out, workers, roster, db_url, scheduler, limits,
+           use_bwrap, fork_server, root, stream):
     m = master.build(assignment, db_url, root=root)
     subs, refused = submissions.collect(submissions_path, assignment)
     for name, why in refused:
@@ -219,7 +244,9 @@ def grade(assignment, submissions_path, out, workers=None, roster=None, db=None,
 
     progress = Progress(len(tasks), stream)
     # workers first: a forked worker must not inherit the gradebook's connection
-    pool = _executor(workers, scheduler, m, limits, use_bwrap) if tasks else None
+    if fork_server is not None and tasks:
+        fork_server.wait_ready()
+    pool = _executor(workers, scheduler, m, limits, use_bwrap, fork_server) if tasks else None
     writer = GradebookWriter(db_url, course_id(root), assignment)
     try:
         if pool:

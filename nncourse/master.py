@@ -84,6 +84,19 @@ def _imports(sources):
     return sorted(mods)
 
 
+def test_imports(assignment, root=COURSE_ROOT):
+    """What the read-only and test cells of ``solutions/ASSIGNMENT`` import, read straight from
+    the notebooks: enough to warm a fork server before the gradebook has the assignment."""
+    sources = []
+    for p in sorted((Path(root) / "solutions" / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(p, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and (meta.get("locked") or meta.get("grade")) \
+                    and not meta.get("solution"):
+                sources.append(cell.source)
+    return _imports(sources)
+
+
 def _hidden_regions(source):
     out, keep = [], None
     for line in source.splitlines():

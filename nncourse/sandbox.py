@@ -155,11 +155,13 @@ class Sandbox:
 
 
 class ForkServer:
-    """One worker's ``_zygote``: started once, it forks a fresh sandboxed kernel per notebook.
+    """A ``_zygote``: started once per run (or per Dask worker), it forks a fresh sandboxed
+    kernel per notebook, for any number of workers at once.
 
     Kernels forked from it skip importing numpy, torch and ipykernel (see ``_zygote.py`` for
     what each kernel still gets of its own). Runs in a folder of its own, ``base``, under which
-    each notebook's run folder is made; it dies with the process that started it.
+    each notebook's run folder is made; it dies with the process that started it. Starting it
+    returns at once; ``wait_ready`` waits for its imports.
     """
 
     def __init__(self, limits, protect=()):
@@ -174,12 +176,18 @@ class ForkServer:
         self.log = open(self.base / "zygote.log", "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.log)
-        if self.proc.stdout.readline().strip() != b"ready":
+        self.ready = False
+
+    def wait_ready(self):
+        """Block until it has imported what the tests use; return it."""
+        if not self.ready and self.proc.stdout.readline().strip() != b"ready":
             self.proc.kill()
             self.proc.wait()
             log = (self.base / "zygote.log").read_text(errors="replace")[-2000:]
             self.close()
             raise RuntimeError(f"the grading fork server did not start: {log}")
+        self.ready = True
+        return self
 
     def close(self):
         self.proc.kill()
