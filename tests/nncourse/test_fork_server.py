@@ -35,6 +35,12 @@ print("second: worker folder", os.path.exists(os.path.join(worker_folder, "zygot
 def two_runs():
     if not sandbox.bwrap_available():
         pytest.fail("bubblewrap is missing: apt-get install bubblewrap")
+    if os.geteuid() != 0:
+        # only root can give each forked kernel a uid of its own; others start kernels afresh
+        message = "the fork server is used only when grading as root"
+        if os.environ.get("CI"):
+            pytest.fail(message + ": CI must run as root")
+        pytest.skip(message)
     with tempfile.TemporaryDirectory() as tmp:
         m = master.build(ASSIGNMENT, f"sqlite:///{tmp}/gb.db")
         nbm = m.notebooks["perceptron"]
