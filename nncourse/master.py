@@ -8,7 +8,6 @@ picklable object that each worker gets once, so no worker ever opens the gradebo
 """
 import ast
 import hashlib
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,15 +112,8 @@ def _hidden_regions(source):
 def build(assignment, db_url, root=COURSE_ROOT):
     """Store ``solutions/ASSIGNMENT`` in the gradebook at ``db_url`` and return its Master."""
     root = Path(root)
-    src = root / "solutions" / assignment
-    if not src.is_dir():
-        raise FileNotFoundError(f"no assignment '{assignment}' in {root / 'solutions'}; "
-                                f"there are: {', '.join(release.assignments(root)) or 'none'}")
     with tempfile.TemporaryDirectory(prefix="nncourse-master-") as tmp:
-        course = Path(tmp)
-        shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
-        shutil.copytree(src, course / "solutions" / assignment,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        course = release.copy_course(assignment, tmp, root)
         release.nbgrader_command("generate_assignment", assignment, "--force",
                                  f"--CourseDirectory.db_url={db_url}", course_root=course)
         released = course / "exercises" / assignment

@@ -32,19 +32,26 @@ def nbgrader_command(*args, course_root):
     return result
 
 
-def generate(assignment, out_dir, root=COURSE_ROOT):
-    """Generate the student version of ``solutions/ASSIGNMENT`` into ``out_dir/ASSIGNMENT``."""
-    root = Path(root)
+def copy_course(assignment, course, root=COURSE_ROOT):
+    """Make ``course`` a throwaway nbgrader course holding one assignment: the course's
+    nbgrader_config.py and ``solutions/ASSIGNMENT``. Grading and releasing happen there, so the
+    repository's own folders and gradebook are never touched."""
+    root, course = Path(root), Path(course)
     src = root / "solutions" / assignment
     if not src.is_dir():
         raise FileNotFoundError(f"no assignment '{assignment}' in {root / 'solutions'}; "
                                 f"there are: {', '.join(assignments(root)) or 'none'}")
+    shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(src, course / "solutions" / assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return course
+
+
+def generate(assignment, out_dir, root=COURSE_ROOT):
+    """Generate the student version of ``solutions/ASSIGNMENT`` into ``out_dir/ASSIGNMENT``."""
     out = Path(out_dir) / assignment
     with tempfile.TemporaryDirectory(prefix="nncourse-release-") as tmp:
-        course = Path(tmp)
-        shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
-        shutil.copytree(src, course / "solutions" / assignment,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        course = copy_course(assignment, tmp, root)
         nbgrader_command("generate_assignment", assignment, "--force", course_root=course)
         if out.exists():
             shutil.rmtree(out)

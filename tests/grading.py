@@ -6,12 +6,11 @@ touched.
 """
 import re
 import runpy
-import shutil
 from pathlib import Path
 
 import nbformat
 
-from nncourse.release import COURSE_ROOT, nbgrader_command
+from nncourse.release import COURSE_ROOT, copy_course, nbgrader_command
 
 ROOT = COURSE_ROOT
 SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
@@ -58,9 +57,7 @@ def autograde(assignment, submissions, workdir):
     each graded cell and the autograded notebooks (with their error outputs)."""
     from nbgrader.api import Gradebook
 
-    course = Path(workdir)
-    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    course = copy_course(assignment, workdir)
     nbgrader_command("generate_assignment", assignment, "--force", course_root=course)
     for student, nbs in submissions.items():
         folder = course / "submitted" / student / assignment
