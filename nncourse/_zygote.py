@@ -28,7 +28,8 @@ import sys
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -53,6 +54,16 @@ def _loopback_up():
         fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))  # SIOCSIFFLAGS
 
 
+def _code_under_tmp():
+    """Folders the kernel must read that may lie under /tmp (a course checked out there):
+    Python's prefixes, this package and nnlib. The sandbox bound them read-only."""
+    import nnlib
+    from nncourse.sandbox import PACKAGE_DIR
+    paths = {sys.prefix, sys.base_prefix, str(PACKAGE_DIR),
+             os.path.dirname(os.path.realpath(nnlib.__file__))}
+    return sorted(p for p in paths if p.startswith("/tmp/") and os.path.isdir(p))
+
+
 def _isolate(req):
     """In the forked child, still privileged: namespaces and the file system view."""
     os.setsid()
@@ -60,12 +71,16 @@ def _isolate(req):
                          CLONE_NEWNET), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     # a fresh /tmp hides the worker's folder (it lives in /tmp); put this notebook's run
-    # folder back at its own path, and nothing else
-    run = os.open(req["run"], os.O_PATH | os.O_DIRECTORY)
+    # folder back at its own path, and, read-only, the code it runs if that lives in /tmp
+    keep = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY))
+            for path in [req["run"], *_code_under_tmp()]]
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
-    os.makedirs(req["run"], mode=0o755)
-    _mount(f"/proc/self/fd/{run}", req["run"], None, MS_BIND | MS_REC)
-    os.close(run)
+    for index, (path, fd) in enumerate(keep):
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        if index:  # the code, unlike the run folder, stays read-only
+            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     _check(_libc.sethostname(b"sandbox", 7), "sethostname")
     _loopback_up()
 
