@@ -39,7 +39,7 @@ def test_conv2d_without_bias_matches_torch_and_has_no_bias_parameter():
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(n=st.integers(1, 3), c_in=st.integers(1, 3), c_out=st.integers(1, 3),
        kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 3), sw=st.integers(1, 3),
        ph=st.integers(0, 2), pw=st.integers(0, 2), extra_h=st.integers(0, 5),
@@ -235,7 +235,7 @@ def test_maxpool2d_gradient_matches_numerical_gradient():
     assert set(errors) == {"input"}, errors
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(n=st.integers(1, 3), c=st.integers(1, 3), kh=st.integers(1, 4), kw=st.integers(1, 4),
        sh=st.integers(1, 4), sw=st.integers(1, 4), extra_h=st.integers(0, 6),
        extra_w=st.integers(0, 6), ties=st.booleans(), seed=st.integers(0, 2**16))
