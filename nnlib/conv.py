@@ -120,7 +120,6 @@ class Conv2d(Module):
         self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dtype))
         self.bias = (Parameter(rng.uniform(-bound, bound, out_channels).astype(dtype)) if bias
                      else None)
-        self._cache = None
 
     def forward(self, x):
         x = as_float_array(x, self.weight.data.dtype)
@@ -139,7 +138,7 @@ class Conv2d(Module):
 
     def backward(self, grad_output):
         """dL/d(out) (N, C_out, OH, OW) -> dL/dx (N, C_in, H, W); adds dL/dweight, dL/dbias."""
-        x_shape, cols, w = self.saved(self._cache)
+        x_shape, cols, w = self.saved()
         grad_output = np.asarray(grad_output)
         n, _, length = cols.shape
         expected = (n, self.out_channels) + _output_hw(x_shape, self.kernel_size, self.stride,
@@ -173,7 +172,6 @@ class MaxPool2d(Module):
         super().__init__()
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
-        self._cache = None
 
     def forward(self, x):
         x = as_float_array(x)
@@ -192,7 +190,7 @@ class MaxPool2d(Module):
 
     def backward(self, grad_output):
         """dL/d(out) (N, C, OH, OW) -> dL/dx (N, C, H, W): each gradient goes to its argmax."""
-        x, out = self.saved(self._cache)
+        x, out = self.saved()
         check_shape(self, grad_output, out.shape, "grad_output")
         grad_x = np.zeros_like(x, dtype=np.result_type(x, grad_output))
         found = np.zeros(out.shape, dtype=bool)       # window's first maximum already seen?
