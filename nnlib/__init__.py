@@ -2,8 +2,8 @@
 from . import functional, init
 from .module import Module, Parameter
 from .init import manual_seed
-from .layers import (BatchNorm1d, Dropout, Flatten, LeakyReLU, Linear, ReLU, Sequential, Sigmoid,
-                     Tanh)
+from .layers import (GELU, BatchNorm1d, Dropout, Embedding, Flatten, LayerNorm, LeakyReLU, Linear,
+                     ReLU, Sequential, Sigmoid, Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .optim import SGD, Adam, EarlyStopping, StepLR
 from .gradcheck import gradcheck, numerical_gradient, relative_error
@@ -13,3 +13,5 @@ from .data import DataLoader
 from .train import History, evaluate, fit, predict
 from .recurrent import LSTM, RNN
 from .perceptron import Perceptron
+from .attention import MultiheadAttention
+from .transformer import PositionalEncoding, TransformerEncoderLayer, sinusoidal_positional_encoding
