@@ -17,6 +17,7 @@ LAYERS = {
     "Linear without bias": (lambda: Linear(6, 2, bias=False),
                             lambda: torch.nn.Linear(6, 2, bias=False), (3, 6)),
     "Linear 1 to 1": (lambda: Linear(1, 1), lambda: torch.nn.Linear(1, 1), (7, 1)),
+    "Linear on sequences": (lambda: Linear(4, 3), lambda: torch.nn.Linear(4, 3), (2, 5, 4)),
     "ReLU": (ReLU, torch.nn.ReLU, (4, 5)),
     "LeakyReLU": (lambda: LeakyReLU(0.2), lambda: torch.nn.LeakyReLU(0.2), (4, 5)),
     "Sigmoid": (Sigmoid, torch.nn.Sigmoid, (3, 2, 4)),
