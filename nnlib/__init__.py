@@ -7,7 +7,8 @@ from .layers import (GELU, BatchNorm1d, Dropout, Embedding, Flatten, LayerNorm, 
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .optim import SGD, Adam, EarlyStopping, StepLR
 from .gradcheck import gradcheck, numerical_gradient, relative_error
-from .conv import Conv2d, MaxPool2d, col2im, conv_output_size, im2col
+from .conv import (BatchNorm2d, Conv2d, MaxPool2d, ResidualBlock, col2im, conv_output_size,
+                   im2col)
 from . import data, plot, train
 from .data import DataLoader
 from .train import History, evaluate, fit, predict

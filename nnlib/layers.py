@@ -237,14 +237,24 @@ class BatchNorm1d(Module):
         self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
         self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
 
+    expected_input = ("batch", "C")
+
+    def _to_rows(self, x):
+        """The input as (values per feature, C): BatchNorm1d's input already is."""
+        return x
+
+    def _from_rows(self, rows, shape):
+        return rows
+
     def forward(self, x):
         x = as_float_array(x, self.weight.data.dtype)
-        check_shape(self, x, ("batch", self.num_features))
+        check_shape(self, x, tuple(self.num_features if e == "C" else e for e in self.expected_input))
+        shape, x = x.shape, self._to_rows(x)
         if self.training:
             n = x.shape[0]
             if n < 2:
                 raise ValueError(f"{describe(self)}: training needs more than 1 value per feature "
-                                 f"to compute a variance, got input of shape {x.shape}")
+                                 f"to compute a variance, got input of shape {shape}")
             mu, var = x.mean(axis=0), x.var(axis=0)
             self.num_batches_tracked += 1
             m = 1 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
@@ -255,20 +265,22 @@ class BatchNorm1d(Module):
             mu, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
         inv_std = 1 / np.sqrt(var + self.eps)
         x_hat = (x - mu) * inv_std
-        self._cache = (x_hat, inv_std, self.training)
-        return _in_dtype(self.weight, x.dtype) * x_hat + _in_dtype(self.bias, x.dtype)
+        self._cache = (x_hat, inv_std, self.training, shape)
+        y = _in_dtype(self.weight, x.dtype) * x_hat + _in_dtype(self.bias, x.dtype)
+        return self._from_rows(y, shape)
 
     def backward(self, grad_output):
-        x_hat, inv_std, training = self.saved()
-        check_shape(self, grad_output, x_hat.shape, "grad_output")
-        g = grad_output
+        x_hat, inv_std, training, shape = self.saved()
+        check_shape(self, grad_output, shape, "grad_output")
+        g = self._to_rows(grad_output)
         self.weight.grad += (g * x_hat).sum(axis=0)
         self.bias.grad += g.sum(axis=0)
         dx_hat = g * _in_dtype(self.weight, x_hat.dtype)
         if not training:
-            return dx_hat * inv_std
+            return self._from_rows(dx_hat * inv_std, shape)
         n = x_hat.shape[0]
-        return (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) * (inv_std / n)
+        dx = (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) * (inv_std / n)
+        return self._from_rows(dx, shape)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
