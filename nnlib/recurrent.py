@@ -129,7 +129,6 @@ class _Recurrent(Module):
                             ("weight_hh_l0", (rows, hidden_size)),
                             ("bias_ih_l0", (rows,)), ("bias_hh_l0", (rows,))]:
             setattr(self, name, Parameter(rng.uniform(-bound, bound, shape).astype(dtype)))
-        self._cache = None
 
     def _project_input(self, x):
         """x W_ih^T + b_ih + b_hh for every time step in one product: (B, T, I) -> (B, T, G*H),
@@ -202,7 +201,7 @@ class RNN(_Recurrent):
         return hs[:, 1:].copy(), hs[None, :, -1].copy()
 
     def backward(self, grad_output, grad_h_n=None):
-        x, hs = self.saved(self._cache)
+        x, hs = self.saved()
         grad_output, dh = self._check_grads(grad_output, grad_h_n, x)
         weight_hh = _in_dtype(self.weight_hh_l0, x.dtype)
         da = np.empty_like(hs[:, 1:])                            # dL/d(pre-activation), per step
@@ -243,7 +242,7 @@ class LSTM(_Recurrent):
         return hs[:, 1:].copy(), (hs[None, :, -1].copy(), cs[None, :, -1].copy())
 
     def backward(self, grad_output, grad_h_n=None, grad_c_n=None):
-        x, hs, cs, gates = self.saved(self._cache)
+        x, hs, cs, gates = self.saved()
         grad_output, dh = self._check_grads(grad_output, grad_h_n, x)
         if grad_c_n is None:
             dc = np.zeros_like(dh)
