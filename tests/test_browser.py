@@ -201,3 +201,29 @@ def test_no_empty_bar_above_the_article_on_a_laptop(browser, site):
     top = page.evaluate("document.querySelector('.bd-header-article').getBoundingClientRect().top")
     page.close()
     assert top < 8, f"the article starts {top:.0f} px down the page, below an empty bar"
+
+
+EQUATIONS = """() => Array.from(document.querySelectorAll('div.math')).map(box => {
+    const scroller = box.querySelector('mjx-container') || box;
+    return {tex: (box.querySelector('mjx-assistive-mml') || box).textContent.slice(0, 60),
+            content: scroller.scrollWidth, column: scroller.clientWidth,
+            cue: box.classList.contains('overflows') && getComputedStyle(box).boxShadow !== 'none'};
+})"""
+
+
+def test_display_equations_fit_a_laptop_and_show_a_scroll_cue_on_a_phone(browser, site):
+    phone_scrolls = 0
+    for nb in sorted((site.parent.parent / "chapters").glob("*.ipynb")):
+        page, _, _ = open_page(browser, site / "chapters" / f"{nb.stem}.html", width=1280)
+        for eq in page.evaluate(EQUATIONS):
+            assert eq["content"] <= eq["column"] + 1, (
+                f"{nb.stem}: a display equation is {eq['content']} px wide in a {eq['column']} px "
+                f"column at 1280 px (split it with aligned): {eq['tex']}")
+        page.set_viewport_size({"width": 390, "height": 900})
+        page.wait_for_timeout(300)   # the page marks overflowing equations when their box resizes
+        for eq in page.evaluate(EQUATIONS):
+            if eq["content"] > eq["column"] + 1:
+                phone_scrolls += 1
+                assert eq["cue"], f"{nb.stem}: at 390 px an equation scrolls with no cue: {eq['tex']}"
+        page.close()
+    assert phone_scrolls, "no equation scrolls on a phone: the scroll cue was not checked"
