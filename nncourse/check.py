@@ -8,7 +8,7 @@ and message, never the test's source.
 """
 from pathlib import Path
 
-from . import autograde, master, sandbox
+from . import autograde, hints, master, sandbox
 from . import course as course_mod
 
 
@@ -102,6 +102,9 @@ def check(notebook, assignment=None, root=None, limits=None, out=print):
                                       files=m.files, limits=limits, use_bwrap=use_bwrap,
                                       want_feedback=False, config=course_mod.load(root).config)
     out(table(result, f"{path.name} ({assignment})"))
+    advice = hints.after_check(result, path, root, assignment)  # also kept for nncourse progress
+    if advice:
+        out("\n".join(advice))
     return result
 
 
@@ -117,8 +120,11 @@ def table(result, title):
     w_pts = max([len("points")] + [len(r[1]) for r in rows])
     lines = [title, "", f"{'test':<{w_id}}  {'points':>{w_pts}}  failure"]
     lines.append(f"{'-' * w_id}  {'-' * w_pts}  {'-' * 7}")
+    indent = " " * (w_id + w_pts + 4)
     for gid, pts, msg in rows:
-        lines.append(f"{gid:<{w_id}}  {pts:>{w_pts}}  {msg}".rstrip())
+        first, *more = msg.splitlines() or [""]
+        lines.append(f"{gid:<{w_id}}  {pts:>{w_pts}}  {first}".rstrip())
+        lines.extend(f"{indent}{line}".rstrip() for line in more)  # a message is never cut
     lines.append(f"{'-' * w_id}  {'-' * w_pts}")
     total = f"{_pts(result.score)} / {_pts(result.max_score)}"
     lines.append(f"{'total':<{w_id}}  {total:>{w_pts}}")

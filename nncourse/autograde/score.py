@@ -80,15 +80,15 @@ def limit_output(nb, nbmaster, assignment, config=None):
 
 
 def error_line(cell):
-    """The failure as one line: the exception's name and message (never its traceback)."""
+    """The failure: the exception's name and its whole message, never its traceback. The message
+    is kept as written, lines and all: an array's expected and actual values are its point."""
     for out in cell.get("outputs", []):
         if out.output_type == "error":
-            text = f"{out.ename}: {out.evalue}" if out.evalue else out.ename
-            return " ".join(text.split())[:400]
+            return f"{out.ename}: {out.evalue}".rstrip() if out.evalue else out.ename
     for out in cell.get("outputs", []):
         if out.output_type == "stream" and out.name == "stderr":
             lines = [l for l in out.text.splitlines() if l.strip()]
-            return ("wrote to stderr: " + (lines[-1].strip() if lines else ""))[:400]
+            return "wrote to stderr: " + (lines[-1].strip() if lines else "")
     return ""
 
 
