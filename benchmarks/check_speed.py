@@ -59,6 +59,7 @@ def timed(cmd, cwd):
 def measure(assignment, rounds, tmp):
     nbs = solved(assignment, tmp)
     check = [str(BIN / "nncourse"), "check", *map(str, nbs[:1]), "--assignment", assignment]
+    (tmp / "plain").mkdir()
     course = copy_course(assignment, tmp / "plain")
     nbgrader_command("generate_assignment", assignment, "--force", course_root=course)
     sub = course / "submitted" / "learner" / assignment

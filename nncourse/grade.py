@@ -115,20 +115,22 @@ def write_record(out, rec):
 
 
 class Progress:
-    """tqdm's bar over the batch, and a line per finished submission above it."""
+    """tqdm's bar over the batch (on a terminal), and a line per finished submission."""
 
     def __init__(self, total, stream=None):
         from tqdm import tqdm
-        self.stream = stream or sys.stdout
+        self.stream, self.total, self.done = stream or sys.stdout, total, 0
+        tty = getattr(self.stream, "isatty", lambda: False)()
         self.bar = tqdm(total=total, file=self.stream, unit="submission", leave=False,
-                        dynamic_ncols=True, disable=total == 0)
+                        dynamic_ncols=True, disable=total == 0 or not tty)
 
     def step(self, student, results):
+        self.done += 1
         score = sum(r.score for r in results)
         top = sum(r.max_score for r in results)
         status = Status.worst(r.status for r in results)
-        self.bar.write(f"[{self.bar.n + 1}/{self.bar.total}] {student}: {status} "
-                       f"{score:g}/{top:g}", file=self.stream)
+        self.bar.write(f"[{self.done}/{self.total}] {student}: {status} {score:g}/{top:g}",
+                       file=self.stream)
         self.bar.update(1)
 
     def close(self):
