@@ -5,7 +5,8 @@ from .init import manual_seed
 from .layers import (GELU, BatchNorm1d, Dropout, Embedding, Flatten, LayerNorm, LeakyReLU, Linear,
                      ReLU, Sequential, Sigmoid, Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
-from .optim import SGD, Adam, EarlyStopping, StepLR
+from .optim import (SGD, Adam, AdamW, EarlyStopping, LambdaLR, ReduceLROnPlateau, StepLR,
+                    clip_grad_norm_, warmup_cosine)
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .conv import (BatchNorm2d, Conv2d, MaxPool2d, ResidualBlock, col2im, conv_output_size,
                    im2col)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import nnlib.functional as F
-from nnlib import MultiheadAttention, numerical_gradient
+from nnlib import Module, MultiheadAttention, gradcheck, numerical_gradient
 from torch_reference import assert_close, load_from_torch, to_numpy, to_torch
 
 
@@ -216,3 +216,25 @@ def test_wrong_embedding_size_names_layer_and_both_shapes():
 def test_backward_before_forward_raises():
     with pytest.raises(RuntimeError, match="backward called before forward"):
         MultiheadAttention(4, 2).backward(np.zeros((1, 2, 4)))
+
+
+class SelfAttention(Module):
+    """x -> MultiheadAttention(x, x, x) with a causal mask, so gradcheck can call it with one input."""
+
+    def __init__(self, mha):
+        super().__init__()
+        self.mha = mha
+
+    def forward(self, x):
+        return self.mha(x, x, x, attn_mask=F.causal_mask(x.shape[1]))[0]
+
+    def backward(self, grad_output):
+        return sum(self.mha.backward(grad_output))
+
+
+def test_self_attention_passes_numerical_gradcheck(rng):
+    mha = MultiheadAttention(6, 3, dtype=np.float64, rng=rng)
+    mha.in_proj_bias.data[...] = rng.standard_normal(18) * 0.3
+    errors = gradcheck(SelfAttention(mha), rng.standard_normal((2, 4, 6)))
+    assert set(errors) == {"input", "mha.in_proj_weight", "mha.in_proj_bias", "mha.out_proj.weight",
+                           "mha.out_proj.bias"}, errors
