@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from . import autograde, master, sandbox
+from . import autograde, hints, master, sandbox
 
 
 def locate(notebook, assignment=None, root=None):
@@ -56,6 +56,9 @@ def check(notebook, assignment=None, root=None, limits=None, out=print):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out(table(result, f"{path.name} ({assignment})"))
+    advice = hints.after_check(result, path, root, assignment)  # also kept for nncourse progress
+    if advice:
+        out("\n".join(advice))
     return result
 
 

@@ -20,6 +20,10 @@ def main(argv=None):
     p_check.add_argument("--timeout", type=float, default=120,
                          help="seconds for the whole notebook (default 120)")
 
+    p_progress = sub.add_parser(
+        "progress", help="your last checked score per exercise, what remains, what to read next")
+    p_progress.add_argument("--course", help="the course folder (default: the one you are in)")
+
     p_grade = sub.add_parser("grade", help="grade a batch of submissions")
     p_grade.add_argument("assignment")
     p_grade.add_argument("submissions", help="folder of STUDENT/NOTEBOOK.ipynb, or a .zip")
@@ -42,6 +46,10 @@ def main(argv=None):
         limits = sandbox.Limits(timeout=args.timeout, cell_timeout=min(60, args.timeout))
         result = check.check(args.notebook, assignment=args.assignment, limits=limits)
         return 0 if check.full_marks(result) else 1
+    if args.command == "progress":
+        from . import progress
+        progress.progress(args.course)
+        return 0
     if args.command == "grade":
         from . import grade
         try:
