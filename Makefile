@@ -19,12 +19,14 @@ export OPENBLAS_CORETYPE ?= Haswell
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test test-fast lab release constraints clean
+.PHONY: help venv book test test-fast lab notebook-filter check progress release constraints clean
 
 help:
 	@echo "make book    build the HTML book into _build/html (creates .venv first)"
 	@echo "make test    run the whole test suite"
 	@echo "make lab     open the exercises in JupyterLab"
+	@echo "make check NB=exercises/07-cnn/cnn.ipynb   grade a notebook, hidden tests included"
+	@echo "make progress   your last checked scores and what to read next"
 	@echo "make release regenerate exercises/ from solutions/"
 
 venv: $(STAMP)
@@ -48,9 +50,23 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-# (--allow-root only when run as root, as in a container; Jupyter refuses root otherwise)
-lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=exercises $(if $(filter 0,$(shell id -u)),--allow-root)
+# serves the course folder, so an exercise's links to its chapter (and back) open in Lab, and
+# opens on exercises/ (--allow-root only when run as root, as in a container)
+lab: $(STAMP) notebook-filter
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/exercises $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# git compares exercise notebooks without outputs and Lab's metadata (see .gitattributes)
+notebook-filter:
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git config filter.nncourse-notebook.clean "$(PYTHON) nncourse/nbclean.py"; fi
+
+# grade one notebook as it will be graded, hidden tests included
+check: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make check NB=exercises/07-cnn/cnn.ipynb"; exit 2; }
+	$(BIN)/nncourse check $(NB)
+
+progress: $(STAMP)
+	$(BIN)/nncourse progress
 
 release: $(STAMP)
 	$(BIN)/nncourse release
