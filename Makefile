@@ -31,8 +31,18 @@ help:
 
 venv: $(STAMP)
 
+# the pins install on Python 3.11.0 and later; an older interpreter stops here with what to do
+PYTHON_CHECK := import sys; sys.exit(sys.version_info < (3, 11))
+
 $(STAMP): requirements.txt constraints.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -c '$(PYTHON_CHECK)' 2>/dev/null || { \
+	  echo "The course needs Python 3.11 or later to create $(VENV); '$(PYTHON)' is:"; \
+	  $(PYTHON) --version 2>&1 || echo "  (no such command)"; \
+	  echo "Install Python 3.11, 3.12 or 3.13 and name it: make PYTHON=python3.11"; \
+	  exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "'$(PYTHON) -m venv' failed: on Debian and Ubuntu, apt-get install python3-venv"; \
+	  exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@

@@ -25,8 +25,9 @@ import torch
 
 import nnlib
 
-GOALS = {"MLP training step": 1.5, "Conv2d forward+backward": 3.0,
-         "MaxPool2d forward+backward": 3.0, "LSTM forward+backward": 3.0}
+GOALS = {"MLP training step": 1.1, "Conv2d forward+backward": 1.0,
+         "MaxPool2d forward+backward": 1.5, "LSTM forward+backward": 1.5,
+         "MHA self-attention fwd+bwd": 2.0, "TransformerEncoderLayer f+b": 2.0}
 
 
 def blas_info():
@@ -146,8 +147,51 @@ def lstm_case(rng):
     return nnlib_step, torch_step
 
 
+def attention_case(rng):
+    """Causal self-attention, E = 64, 4 heads, T = 64, batch 32; dL/dx and every weight gradient."""
+    x = rng.standard_normal((32, 64, 64)).astype(np.float32)
+    grad = np.ones_like(x)
+    mha = nnlib.MultiheadAttention(64, 4, rng=rng)
+    mask = nnlib.functional.causal_mask(64)
+
+    def nnlib_step():
+        mha(x, x, x, attn_mask=mask, need_weights=False)
+        mha.backward(grad)
+
+    t_mha = torch.nn.MultiheadAttention(64, 4, batch_first=True)
+    x_t, grad_t, mask_t = torch.from_numpy(x).requires_grad_(), torch.from_numpy(grad), \
+        torch.from_numpy(mask)
+
+    def torch_step():
+        t_mha(x_t, x_t, x_t, attn_mask=mask_t, need_weights=False)[0].backward(grad_t)
+
+    return nnlib_step, torch_step
+
+
+def encoder_case(rng):
+    """TransformerEncoderLayer(64, 4, 256), dropout 0, on (32, 64, 64) with a causal mask."""
+    x = rng.standard_normal((32, 64, 64)).astype(np.float32)
+    grad = np.ones_like(x)
+    layer = nnlib.TransformerEncoderLayer(64, 4, 256, dropout=0.0, rng=rng)
+    mask = nnlib.functional.causal_mask(64)
+
+    def nnlib_step():
+        layer(x, src_mask=mask)
+        layer.backward(grad)
+
+    t_layer = torch.nn.TransformerEncoderLayer(64, 4, 256, dropout=0.0, batch_first=True)
+    x_t, grad_t, mask_t = torch.from_numpy(x).requires_grad_(), torch.from_numpy(grad), \
+        torch.from_numpy(mask)
+
+    def torch_step():
+        t_layer(x_t, src_mask=mask_t).backward(grad_t)
+
+    return nnlib_step, torch_step
+
+
 CASES = {"MLP training step": mlp_case, "Conv2d forward+backward": conv_case,
-         "MaxPool2d forward+backward": pool_case, "LSTM forward+backward": lstm_case}
+         "MaxPool2d forward+backward": pool_case, "LSTM forward+backward": lstm_case,
+         "MHA self-attention fwd+bwd": attention_case, "TransformerEncoderLayer f+b": encoder_case}
 
 
 def main():

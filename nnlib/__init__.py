@@ -2,14 +2,18 @@
 from . import functional, init
 from .module import Module, Parameter
 from .init import manual_seed
-from .layers import (BatchNorm1d, Dropout, Flatten, LeakyReLU, Linear, ReLU, Sequential, Sigmoid,
-                     Tanh)
+from .layers import (GELU, BatchNorm1d, Dropout, Embedding, Flatten, LayerNorm, LeakyReLU, Linear,
+                     ReLU, Sequential, Sigmoid, Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
-from .optim import SGD, Adam, EarlyStopping, StepLR
+from .optim import (SGD, Adam, AdamW, EarlyStopping, LambdaLR, ReduceLROnPlateau, StepLR,
+                    clip_grad_norm_, warmup_cosine)
 from .gradcheck import gradcheck, numerical_gradient, relative_error
-from .conv import Conv2d, MaxPool2d, col2im, conv_output_size, im2col
+from .conv import (BatchNorm2d, Conv2d, MaxPool2d, ResidualBlock, col2im, conv_output_size,
+                   im2col)
 from . import data, plot, train
 from .data import DataLoader
 from .train import History, evaluate, fit, predict
 from .recurrent import LSTM, RNN
 from .perceptron import Perceptron
+from .attention import MultiheadAttention
+from .transformer import PositionalEncoding, TransformerEncoderLayer, sinusoidal_positional_encoding

@@ -1,4 +1,4 @@
-"""Convolution and max pooling on NCHW images, vectorised with im2col.
+"""Convolution, max pooling, batch norm and the residual block on NCHW images; im2col inside.
 
 A 2-D convolution slides a ``(C, kh, kw)`` filter over the image and takes a dot product at every
 position. ``im2col`` copies every patch the filter sees into one column of a matrix, so the whole
@@ -13,6 +13,7 @@ The backward pass is the same product read backwards, and ``col2im`` -- the adjo
 import numpy as np
 
 from .init import get_rng
+from .layers import BatchNorm1d, ReLU
 from .module import Module, Parameter, as_float_array, check_shape, describe
 
 
@@ -120,7 +121,6 @@ class Conv2d(Module):
         self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dtype))
         self.bias = (Parameter(rng.uniform(-bound, bound, out_channels).astype(dtype)) if bias
                      else None)
-        self._cache = None
 
     def forward(self, x):
         x = as_float_array(x, self.weight.data.dtype)
@@ -139,7 +139,7 @@ class Conv2d(Module):
 
     def backward(self, grad_output):
         """dL/d(out) (N, C_out, OH, OW) -> dL/dx (N, C_in, H, W); adds dL/dweight, dL/dbias."""
-        x_shape, cols, w = self.saved(self._cache)
+        x_shape, cols, w = self.saved()
         grad_output = np.asarray(grad_output)
         n, _, length = cols.shape
         expected = (n, self.out_channels) + _output_hw(x_shape, self.kernel_size, self.stride,
@@ -173,7 +173,6 @@ class MaxPool2d(Module):
         super().__init__()
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
-        self._cache = None
 
     def forward(self, x):
         x = as_float_array(x)
@@ -192,7 +191,7 @@ class MaxPool2d(Module):
 
     def backward(self, grad_output):
         """dL/d(out) (N, C, OH, OW) -> dL/dx (N, C, H, W): each gradient goes to its argmax."""
-        x, out = self.saved(self._cache)
+        x, out = self.saved()
         check_shape(self, grad_output, out.shape, "grad_output")
         grad_x = np.zeros_like(x, dtype=np.result_type(x, grad_output))
         found = np.zeros(out.shape, dtype=bool)       # window's first maximum already seen?
@@ -206,3 +205,61 @@ class MaxPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation of image channels: x (N, C, H, W), statistics per channel c over the
+    N*H*W values of that channel (the batch and every position), as PyTorch's ``nn.BatchNorm2d``.
+
+    It is ``BatchNorm1d`` applied to the channels laid out as rows: (N, C, H, W) -> (N*H*W, C),
+    so the formulas, the running statistics (momentum, unbiased variance with n = N*H*W,
+    ``num_batches_tracked``) and train/eval behave exactly as there.
+    """
+
+    expected_input = ("batch", "C", "H", "W")
+
+    def _to_rows(self, x):
+        return np.moveaxis(x, 1, -1).reshape(-1, self.num_features)    # (N*H*W, C)
+
+    def _from_rows(self, rows, shape):
+        n, c, h, w = shape
+        return np.moveaxis(rows.reshape(n, h, w, c), -1, 1)
+
+
+class ResidualBlock(Module):
+    """The basic block of a ResNet (He et al. 2015), same number of channels in and out:
+
+        y = relu(bn2(conv2(relu(bn1(conv1(x))))) + x)       convs 3x3, padding 1, no bias
+
+    The identity path ``+ x`` lets the gradient reach x unchanged: dL/dx = dL/ds + the residual
+    branch's backward of dL/ds, with s the sum before the last ReLU. Submodule names as
+    torchvision's ``BasicBlock``: conv1, bn1, relu, conv2, bn2. x, y (N, C, H, W).
+    """
+
+    def __init__(self, channels, dtype=np.float32, rng=None):
+        super().__init__()
+        rng = get_rng(rng)
+        self.channels = channels
+        self.conv1 = Conv2d(channels, channels, 3, padding=1, bias=False, dtype=dtype, rng=rng)
+        self.bn1 = BatchNorm2d(channels, dtype=dtype)
+        self.relu = ReLU()
+        self.conv2 = Conv2d(channels, channels, 3, padding=1, bias=False, dtype=dtype, rng=rng)
+        self.bn2 = BatchNorm2d(channels, dtype=dtype)
+        self.relu_out = ReLU()
+
+    def forward(self, x):
+        x = as_float_array(x, self.conv1.weight.data.dtype)
+        check_shape(self, x, ("batch", self.channels, "H", "W"))
+        branch = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        self._cache = x.shape
+        return self.relu_out(branch + x)
+
+    def backward(self, grad_output):
+        self.saved()
+        grad_sum = self.relu_out.backward(grad_output)
+        grad_branch = self.conv1.backward(self.bn1.backward(self.relu.backward(
+            self.conv2.backward(self.bn2.backward(grad_sum)))))
+        return grad_sum + grad_branch                  # identity path + residual branch
+
+    def extra_repr(self):
+        return f"{self.channels}"

@@ -13,17 +13,13 @@ _BCE_EPS = float(np.float32(1e-12))
 
 
 class _Loss(Module):
-    def __init__(self):
-        super().__init__()
-        self._saved = None
-
     def forward(self, pred, target):
         raise NotImplementedError
 
     @np.errstate(under="ignore")   # tiny gradients rounding to 0 are fine
     def backward(self, grad_output=1.0):
         """dL/dpred, times ``grad_output`` (dL_total/dL, 1 when this loss is the objective)."""
-        return self._grad(*self.saved(self._saved)) * grad_output
+        return self._grad(*self.saved()) * grad_output
 
     def _same_shape(self, pred, target):
         pred, target = as_float_array(pred), np.asarray(target)
@@ -39,7 +35,7 @@ class MSELoss(_Loss):
     def forward(self, pred, target):
         pred, target = self._same_shape(pred, target)
         diff = pred - target
-        self._saved = (diff,)
+        self._cache = (diff,)
         return float(np.mean(diff * diff))
 
     def _grad(self, diff):
@@ -65,7 +61,7 @@ class BCELoss(_Loss):
         with np.errstate(divide="ignore"):   # log(0) = -inf, clamped to -100 just below
             log_p = np.maximum(np.log(p), -100)
             log_1mp = np.maximum(np.log1p(-p), -100)
-        self._saved = (p, t)
+        self._cache = (p, t)
         return float(-np.mean(t * log_p + (1 - t) * log_1mp))
 
     def _grad(self, p, t):
@@ -83,7 +79,7 @@ class BCEWithLogitsLoss(_Loss):
         z, t = self._same_shape(pred, target)
         with np.errstate(under="ignore"):
             softplus = np.log1p(np.exp(-np.abs(z)))
-        self._saved = (z, t)
+        self._cache = (z, t)
         return float(np.mean(np.maximum(z, 0) - z * t + softplus))
 
     def _grad(self, z, t):
@@ -113,7 +109,7 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(f"{describe(self)}: class labels must be in [0, {c - 1}] for {c} "
                              f"classes, got labels in [{y.min()}, {y.max()}]")
         log_p = F.log_softmax(z, axis=1)
-        self._saved = (log_p, y)
+        self._cache = (log_p, y)
         return float(-log_p[np.arange(n), y].mean())
 
     def _grad(self, log_p, y):

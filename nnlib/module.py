@@ -2,11 +2,16 @@
 
 A model is a tree of ``Module`` objects. Each one
 
-* computes ``forward(x)`` and remembers what its backward pass will need;
+* computes ``forward(x)`` and stores what its backward pass will need in ``self._cache`` (one
+  name in every layer, as CS231n's ``cache``); ``backward`` reads it with ``self.saved()``;
 * computes ``backward(grad_output) -> grad_input``: given dL/d(output) it returns dL/d(input)
   and *adds* dL/d(parameter) to each parameter's ``.grad`` (the chain rule, one layer at a time);
 * lists its trainable tensors with ``parameters()``, as ``Parameter`` objects holding ``.data``
   and ``.grad`` -- the same split PyTorch makes between a tensor and its gradient.
+
+State that is not trained but belongs to the model (batch norm's running statistics) is declared
+with ``register_buffer(name, array)``, as in PyTorch: it goes into ``state_dict``, is cast by
+``.double()`` and restored by ``load_state_dict``, and ``self.name = new_array`` keeps it registered.
 
 Names follow PyTorch: ``zero_grad``, ``train``/``eval``, ``state_dict``/``load_state_dict``,
 ``named_parameters``. A ``state_dict`` uses PyTorch's keys (``"0.weight"``, ``"fc.bias"``), so
@@ -69,12 +74,19 @@ class Module:
     def __init__(self):
         # registration order is kept, so state_dict keys come out in PyTorch's order
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_cache", None)
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        if name in self._buffers:                 # a new array for a buffer stays a buffer
+            value = np.asarray(value)
+            self._buffers[name] = value
+            object.__setattr__(self, name, value)
+            return
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -82,6 +94,16 @@ class Module:
         elif isinstance(value, Module):
             self._modules[name] = value
         object.__setattr__(self, name, value)
+
+    def register_buffer(self, name, array):
+        """Declare ``array`` as state of this module that is not a parameter (no gradient, not
+        trained) but is saved: it appears in ``state_dict`` under ``name``, after the parameters,
+        as PyTorch's ``register_buffer`` does. Read and assign it as ``self.name``."""
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"{type(self).__name__}.register_buffer: '{name}' is already a "
+                           f"parameter or a submodule")
+        self._buffers[name] = None
+        setattr(self, name, array)
 
     # --- computation --------------------------------------------------------------------
     def forward(self, x):
@@ -93,13 +115,13 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
-    def saved(self, value):
-        """Return what ``forward`` stored for the backward pass, or raise a ``RuntimeError`` when
-        ``forward`` has not run yet (``value`` is still ``None``). Use: ``x = self.saved(self._x)``."""
-        if value is None:
+    def saved(self):
+        """Return ``self._cache``, what ``forward`` stored for the backward pass, or raise a
+        ``RuntimeError`` when ``forward`` has not run yet. Use: ``x, y = self.saved()``."""
+        if self._cache is None:
             raise RuntimeError(f"{describe(self)}: backward called before forward; call the module "
                                f"on an input first, the backward pass needs what forward saved")
-        return value
+        return self._cache
 
     # --- parameters ---------------------------------------------------------------------
     def named_parameters(self, prefix=""):
@@ -134,9 +156,9 @@ class Module:
             for p in m._parameters.values():
                 p.data = p.data.astype(dtype, copy=False)
                 p.grad = p.grad.astype(dtype, copy=False)
-            for name, value in m._buffers().items():
-                if np.asarray(value).dtype.kind == "f":
-                    object.__setattr__(m, name, np.asarray(value).astype(dtype, copy=False))
+            for name, value in m._buffers.items():
+                if value.dtype.kind == "f":
+                    setattr(m, name, value.astype(dtype, copy=False))
         return self
 
     def double(self):
@@ -159,17 +181,13 @@ class Module:
         return self.train(False)
 
     # --- saving and loading -------------------------------------------------------------
-    def _buffers(self):
-        """Non-trainable state saved in the state_dict (running statistics); name -> array."""
-        return OrderedDict()
-
     def state_dict(self, prefix=""):
         """An ordered ``{name: array copy}`` of parameters and buffers, with PyTorch's keys."""
         state = OrderedDict()
         for name, p in self._parameters.items():
             state[prefix + name] = p.data.copy()
-        for name, value in self._buffers().items():
-            state[prefix + name] = np.array(value, copy=True)
+        for name, value in self._buffers.items():
+            state[prefix + name] = value.copy()
         for child_name, child in self._modules.items():
             state.update(child.state_dict(prefix + child_name + "."))
         return state
@@ -202,8 +220,7 @@ class Module:
             p.data = value.astype(p.data.dtype, copy=True)
             p.grad = np.zeros_like(p.data)
         else:
-            current = getattr(self, head)
-            object.__setattr__(self, head, np.asarray(value, dtype=np.asarray(current).dtype).copy())
+            setattr(self, head, np.array(value, dtype=self._buffers[head].dtype))
 
     # --- display ------------------------------------------------------------------------
     def extra_repr(self):

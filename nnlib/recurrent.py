@@ -129,16 +129,18 @@ class _Recurrent(Module):
                             ("weight_hh_l0", (rows, hidden_size)),
                             ("bias_ih_l0", (rows,)), ("bias_hh_l0", (rows,))]:
             setattr(self, name, Parameter(rng.uniform(-bound, bound, shape).astype(dtype)))
-        self._cache = None
 
-    def _project_input(self, x):
-        """x W_ih^T + b_ih + b_hh for every time step in one product: (B, T, I) -> (B, T, G*H),
-        and W_hh in the input's dtype for the loop."""
+    def _project_input(self, x, time_major=False):
+        """x W_ih^T + b_ih + b_hh for every time step in one product: (B, T, I) -> (B, T, G*H)
+        (or (T, B, G*H) when ``time_major``), and W_hh in the input's dtype for the loop."""
         batch, seq, _ = x.shape
         weight_ih = _in_dtype(self.weight_ih_l0, x.dtype)
         bias = _in_dtype(self.bias_ih_l0, x.dtype) + _in_dtype(self.bias_hh_l0, x.dtype)
-        x_proj = x.reshape(batch * seq, self.input_size) @ weight_ih.T + bias   # one 2-D GEMM
-        return x_proj.reshape(batch, seq, -1), _in_dtype(self.weight_hh_l0, x.dtype)
+        rows = np.ascontiguousarray(x.transpose(1, 0, 2)) if time_major else x
+        x_proj = rows.reshape(batch * seq, self.input_size) @ weight_ih.T   # one 2-D GEMM
+        x_proj += bias
+        shape = (seq, batch, -1) if time_major else (batch, seq, -1)
+        return x_proj.reshape(shape), _in_dtype(self.weight_hh_l0, x.dtype)
 
     def _check_input(self, x):
         x = as_float_array(x, self.weight_ih_l0.data.dtype)
@@ -165,16 +167,22 @@ class _Recurrent(Module):
         check_shape(self, grad_h_n, (1, batch, self.hidden_size), "grad_h_n")
         return grad_output, np.asarray(grad_h_n)[0]
 
-    def _accumulate(self, da, x, hs):
-        """Weight gradients of all steps at once from da (B, T, G*H), x (B, T, I), hs (B, T+1, H);
-        returns dL/dx = da W_ih (B, T, I)."""
+    def _accumulate(self, da, x, hs, time_major=False):
+        """Weight gradients of all steps at once from da (B, T, G*H), x (B, T, I), hs (B, T+1, H)
+        (or da (T, B, G*H) and hs (T+1, B, H) when ``time_major``: a sum over all (step, sample)
+        pairs does not care about their order); returns dL/dx = da W_ih (B, T, I)."""
         da_2d = da.reshape(-1, da.shape[2])
-        self.weight_ih_l0.grad += da_2d.T @ x.reshape(-1, self.input_size)
-        self.weight_hh_l0.grad += da_2d.T @ hs[:, :-1].reshape(-1, self.hidden_size)
+        x_rows = x.transpose(1, 0, 2) if time_major else x
+        h_prev = hs[:-1] if time_major else hs[:, :-1]
+        self.weight_ih_l0.grad += da_2d.T @ x_rows.reshape(-1, self.input_size)
+        self.weight_hh_l0.grad += da_2d.T @ h_prev.reshape(-1, self.hidden_size)
         db = da_2d.sum(axis=0)
         self.bias_ih_l0.grad += db
         self.bias_hh_l0.grad += db
-        return (da_2d @ _in_dtype(self.weight_ih_l0, x.dtype)).reshape(x.shape)
+        dx = da_2d @ _in_dtype(self.weight_ih_l0, x.dtype)
+        if time_major:
+            return np.ascontiguousarray(dx.reshape(x.shape[1], x.shape[0], -1).transpose(1, 0, 2))
+        return dx.reshape(x.shape)
 
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}, batch_first=True"
@@ -202,7 +210,7 @@ class RNN(_Recurrent):
         return hs[:, 1:].copy(), hs[None, :, -1].copy()
 
     def backward(self, grad_output, grad_h_n=None):
-        x, hs = self.saved(self._cache)
+        x, hs = self.saved()
         grad_output, dh = self._check_grads(grad_output, grad_h_n, x)
         weight_hh = _in_dtype(self.weight_hh_l0, x.dtype)
         da = np.empty_like(hs[:, 1:])                            # dL/d(pre-activation), per step
@@ -229,32 +237,68 @@ class LSTM(_Recurrent):
     def forward(self, x, hx=None):
         x = self._check_input(x)
         batch, seq, _ = x.shape
+        hidden = self.hidden_size
         h0, c0 = (None, None) if hx is None else hx
         h, c = self._initial_state(h0, "h0", x), self._initial_state(c0, "c0", x)
-        x_proj, weight_hh = self._project_input(x)               # (B, T, 4H), every step at once
-        hs = np.empty((batch, seq + 1, self.hidden_size), dtype=x.dtype)   # h_0 .. h_T
-        cs = np.empty_like(hs)                                               # c_0 .. c_T
-        gates = np.empty_like(x_proj)                                        # [i f g o] per step
-        hs[:, 0], cs[:, 0] = h, c
+        # time-major buffers, so that every step reads and writes contiguous (B, .) blocks;
+        # the step is lstm_gates_forward's, computed in place into them
+        gates, weight_hh = self._project_input(x, time_major=True)   # a_t, then [i f g o], (T, B, 4H)
+        hs = np.empty((seq + 1, batch, hidden), dtype=x.dtype)   # h_0 .. h_T
+        cs = np.empty_like(hs)                                   # c_0 .. c_T
+        tanh_cs = np.empty((seq, batch, hidden), dtype=x.dtype)  # tanh(c_t), for backward
+        s = _gate_scale(hidden, x.dtype)
+        shift = (1 - s).astype(x.dtype)
+        weight_hh_t = np.ascontiguousarray(weight_hh.T)         # a row-major B, faster in the loop
+        hs[0], cs[0] = h, c
         for t in range(seq):
-            h, c, gates[:, t] = lstm_gates_forward(x_proj[:, t] + h @ weight_hh.T, c)
-            hs[:, t + 1], cs[:, t + 1] = h, c
-        self._cache = (x, hs, cs, gates)
-        return hs[:, 1:].copy(), (hs[None, :, -1].copy(), cs[None, :, -1].copy())
+            a = gates[t]
+            a += hs[t] @ weight_hh_t                             # a_t = x_t W_ih^T + b + h W_hh^T
+            a *= s
+            np.tanh(a, out=a)
+            a *= s
+            a += shift                                           # sigmoid on i, f, o; tanh on g
+            i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], \
+                a[:, 3 * hidden:]
+            np.multiply(f, cs[t], out=cs[t + 1])
+            cs[t + 1] += i * g                                   # c = f c_prev + i g
+            np.tanh(cs[t + 1], out=tanh_cs[t])
+            np.multiply(o, tanh_cs[t], out=hs[t + 1])            # h = o tanh(c)
+        self._cache = (x, hs, cs, tanh_cs, gates)
+        output = np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+        return output, (hs[None, -1].copy(), cs[None, -1].copy())
 
     def backward(self, grad_output, grad_h_n=None, grad_c_n=None):
-        x, hs, cs, gates = self.saved(self._cache)
+        """The steps of ``lstm_gates_backward`` in reverse order, in place, time-major."""
+        x, hs, cs, tanh_cs, gates = self.saved()
         grad_output, dh = self._check_grads(grad_output, grad_h_n, x)
+        dh = np.array(dh, dtype=x.dtype)                         # updated in place below
         if grad_c_n is None:
             dc = np.zeros_like(dh)
         else:
             check_shape(self, grad_c_n, (1,) + dh.shape, "grad_c_n")
-            dc = np.asarray(grad_c_n)[0]
+            dc = np.array(grad_c_n[0], dtype=x.dtype)
+        hidden = self.hidden_size
         weight_hh = _in_dtype(self.weight_hh_l0, x.dtype)
+        # the activations' derivatives, all steps at once: s (1 - s) on i, f, o and 1 - g^2 on g
+        local = gates * (1 - gates)
+        g_all = gates[:, :, 2 * hidden:3 * hidden]
+        local[:, :, 2 * hidden:3 * hidden] = 1 - g_all * g_all
+        o_all = gates[:, :, 3 * hidden:]
+        dc_dh = o_all * (1 - tanh_cs * tanh_cs)                  # dc_t/dh_t = o (1 - tanh(c)^2)
+        grad_out_t = grad_output.transpose(1, 0, 2)
         da = np.empty_like(gates)                                # dL/d(pre-activations), per step
         for t in reversed(range(x.shape[1])):
-            da[:, t], dc = lstm_gates_backward(dh + grad_output[:, t], dc, cs[:, t], cs[:, t + 1],
-                                               gates[:, t])
-            dh = da[:, t] @ weight_hh                    # dL/dh_{t-1} through W_hh
+            dh += grad_out_t[t]                                  # h_t feeds the output and step t+1
+            gate, tanh_c = gates[t], tanh_cs[t]
+            i, f, g = gate[:, :hidden], gate[:, hidden:2 * hidden], gate[:, 2 * hidden:3 * hidden]
+            dc += dh * dc_dh[t]                                  # c reaches L directly and via h
+            d = da[t]
+            np.multiply(dc, g, out=d[:, :hidden])                # di
+            np.multiply(dc, cs[t], out=d[:, hidden:2 * hidden])  # df
+            np.multiply(dc, i, out=d[:, 2 * hidden:3 * hidden])  # dg
+            np.multiply(dh, tanh_c, out=d[:, 3 * hidden:])       # do
+            d *= local[t]                                        # through the activations
+            dc *= f                                              # dL/dc_{t-1}
+            np.matmul(d, weight_hh, out=dh)                      # dL/dh_{t-1} through W_hh
         self.grad_h0, self.grad_c0 = dh[None], dc[None]
-        return self._accumulate(da, x, hs)
+        return self._accumulate(da, x, hs, time_major=True)

@@ -34,12 +34,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def site():
-    """Build the book exactly as `make book` does (warnings are errors); return the site folder.
-    Chapter execution is cached in _build/.jupyter_cache, so a rebuild only runs what changed."""
+def book_build():
+    """Build the book exactly as `make book` does (warnings are errors), once per test session.
+    The build is where the chapters run, each once (`allow_errors: false`); results are cached in
+    _build/.jupyter_cache, so a rebuild only runs what changed (or all, when nnlib changed)."""
     jb = Path(sys.executable).parent / "jupyter-book"
-    result = subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "-W", "-n",
-                             "--keep-going"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, (f"the book build failed or warned:\n{result.stdout[-6000:]}\n"
-                                    f"{result.stderr[-3000:]}")
+    return subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "-W", "-n",
+                           "--keep-going"], cwd=ROOT, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def site(book_build):
+    """The built site folder; the build must have passed without a warning."""
+    assert book_build.returncode == 0, (f"the book build failed or warned:\n"
+                                        f"{book_build.stdout[-6000:]}\n{book_build.stderr[-3000:]}")
     return SITE

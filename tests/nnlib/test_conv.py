@@ -4,9 +4,10 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from nnlib.conv import Conv2d, MaxPool2d, col2im, conv_output_size, im2col
+from nnlib.conv import (BatchNorm2d, Conv2d, MaxPool2d, ResidualBlock, col2im, conv_output_size,
+                        im2col)
 from nnlib.gradcheck import gradcheck
-from torch_reference import assert_close, compare_with_torch
+from torch_reference import assert_close, compare_with_torch, to_torch
 
 def compare_conv_with_torch(n, c_in, c_out, hw, kernel_size, stride, padding, bias=True, seed=0):
     """Output, dL/dx, dL/dweight and dL/dbias of nnlib's Conv2d vs torch's, in float64."""
@@ -39,7 +40,7 @@ def test_conv2d_without_bias_matches_torch_and_has_no_bias_parameter():
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(n=st.integers(1, 3), c_in=st.integers(1, 3), c_out=st.integers(1, 3),
        kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 3), sw=st.integers(1, 3),
        ph=st.integers(0, 2), pw=st.integers(0, 2), extra_h=st.integers(0, 5),
@@ -235,7 +236,7 @@ def test_maxpool2d_gradient_matches_numerical_gradient():
     assert set(errors) == {"input"}, errors
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(n=st.integers(1, 3), c=st.integers(1, 3), kh=st.integers(1, 4), kw=st.integers(1, 4),
        sh=st.integers(1, 4), sw=st.integers(1, 4), extra_h=st.integers(0, 6),
        extra_w=st.integers(0, 6), ties=st.booleans(), seed=st.integers(0, 2**16))
@@ -285,3 +286,85 @@ def test_maxpool2d_float32_input_stays_float32():
     grad_x = pool.backward(np.ones_like(out))
     assert out.dtype == np.float32, f"output is {out.dtype}"
     assert grad_x.dtype == np.float32, f"dL/dx is {grad_x.dtype}"
+
+
+# --- BatchNorm2d and the residual block -----------------------------------------------------
+
+def _perturb(torch_module, seed=1):
+    """Batch norm starts at weight 1, bias 0, which would hide a swapped or missing term."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in torch_module.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g, dtype=m.weight.dtype) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g, dtype=m.bias.dtype))
+    return torch_module
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 6), (1, 2, 3, 3), (2, 1, 4, 1)])
+def test_batchnorm2d_matches_torch_in_training(shape):
+    torch.manual_seed(0)
+    x = np.random.default_rng(0).standard_normal(shape) * 2 + 1
+    compare_with_torch(BatchNorm2d(shape[1]), _perturb(torch.nn.BatchNorm2d(shape[1])), x)
+
+
+def test_batchnorm2d_running_statistics_and_eval_match_torch():
+    rng = np.random.default_rng(3)
+    bn, bn_t = BatchNorm2d(3).double(), _perturb(torch.nn.BatchNorm2d(3, momentum=0.3)).double()
+    bn.momentum = 0.3
+    for step in range(4):
+        x = rng.standard_normal((2 + step, 3, 4, 5)) * 3 - 1
+        bn(x)
+        bn_t(to_torch(x))
+    state = bn.state_dict()
+    assert list(state) == list(bn_t.state_dict())
+    for key, value in bn_t.state_dict().items():
+        if key in ("running_mean", "running_var", "num_batches_tracked"):
+            assert_close(state[key], value.numpy(), f"BatchNorm2d {key} after 4 steps", tol=1e-12)
+    bn.eval()
+    bn_t.eval()
+    compare_with_torch(bn, bn_t, rng.standard_normal((1, 3, 2, 2)))
+
+
+def test_batchnorm2d_gradients_pass_numerical_gradcheck():
+    rng = np.random.default_rng(4)
+    bn = BatchNorm2d(2).double()
+    bn.weight.data[...] = [0.7, 1.6]
+    errors = gradcheck(bn, rng.standard_normal((3, 2, 2, 3)))
+    assert set(errors) == {"input", "weight", "bias"}, errors
+
+
+def test_batchnorm2d_wrong_channels_names_layer_and_both_shapes():
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(3, .*expected input of shape "
+                                         r"\(batch, 3, H, W\), got \(2, 4, 5, 5\)"):
+        BatchNorm2d(3)(np.zeros((2, 4, 5, 5)))
+
+
+class TorchBasicBlock(torch.nn.Module):
+    """torchvision's BasicBlock without downsampling, written out."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(channels)
+        self.relu = torch.nn.ReLU()
+        self.conv2 = torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(channels)
+
+    def forward(self, x):
+        return torch.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))) + x)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5, 5), (1, 2, 4, 3)])
+def test_residual_block_matches_torch_and_shares_its_state_dict_keys(shape):
+    torch.manual_seed(0)
+    block, block_t = ResidualBlock(shape[1]), _perturb(TorchBasicBlock(shape[1]))
+    assert list(block.state_dict()) == list(block_t.state_dict())
+    compare_with_torch(block, block_t, np.random.default_rng(1).standard_normal(shape))
+
+
+def test_residual_block_passes_numerical_gradcheck():
+    rng = np.random.default_rng(5)
+    block = ResidualBlock(2, dtype=np.float64, rng=rng)
+    errors = gradcheck(block, rng.standard_normal((2, 2, 3, 3)))
+    assert len(errors) == 1 + len(list(block.parameters())), errors

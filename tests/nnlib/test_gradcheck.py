@@ -67,11 +67,11 @@ def test_gradcheck_without_raising_returns_the_large_error(rng):
 def test_gradcheck_catches_a_wrong_input_gradient(rng):
     class Square(Module):
         def forward(self, x):
-            self._x = x
+            self._cache = x
             return x ** 2
 
         def backward(self, grad_output):
-            return grad_output * self._x      # the bug: forgets the factor 2
+            return grad_output * self._cache      # the bug: forgets the factor 2
 
     with pytest.raises(GradientCheckError, match="input: relative error"):
         gradcheck(Square(), rng.standard_normal(4))
@@ -89,11 +89,11 @@ def test_gradcheck_checks_parameters_of_a_custom_module(rng):
             self.weight = Parameter(np.array([1.5, -0.5]))
 
         def forward(self, x):
-            self._x = x
+            self._cache = x
             return x * self.weight.data
 
         def backward(self, grad_output):
-            self.weight.grad += (grad_output * self._x).sum(axis=0)
+            self.weight.grad += (grad_output * self._cache).sum(axis=0)
             return grad_output * self.weight.data
 
     errors = gradcheck(Scale(), rng.standard_normal((3, 2)))

@@ -17,6 +17,7 @@ LAYERS = {
     "Linear without bias": (lambda: Linear(6, 2, bias=False),
                             lambda: torch.nn.Linear(6, 2, bias=False), (3, 6)),
     "Linear 1 to 1": (lambda: Linear(1, 1), lambda: torch.nn.Linear(1, 1), (7, 1)),
+    "Linear on sequences": (lambda: Linear(4, 3), lambda: torch.nn.Linear(4, 3), (2, 5, 4)),
     "ReLU": (ReLU, torch.nn.ReLU, (4, 5)),
     "LeakyReLU": (lambda: LeakyReLU(0.2), lambda: torch.nn.LeakyReLU(0.2), (4, 5)),
     "Sigmoid": (Sigmoid, torch.nn.Sigmoid, (3, 2, 4)),
@@ -279,7 +280,7 @@ def test_backward_before_forward_raises_runtime_error(layer):
 
 # --- property tests -----------------------------------------------------------------------
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(batch=st.integers(1, 9), in_features=st.integers(1, 9), out_features=st.integers(1, 9),
        bias=st.booleans(), seed=st.integers(0, 2**16))
 def test_linear_matches_torch_for_any_sizes(batch, in_features, out_features, bias, seed):
@@ -289,7 +290,7 @@ def test_linear_matches_torch_for_any_sizes(batch, in_features, out_features, bi
                        torch.nn.Linear(in_features, out_features, bias=bias), x, seed=seed)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(batch=st.integers(2, 9), features=st.integers(1, 6), seed=st.integers(0, 2**16))
 def test_batchnorm_matches_torch_for_any_sizes(batch, features, seed):
     torch.manual_seed(seed)
@@ -298,7 +299,7 @@ def test_batchnorm_matches_torch_for_any_sizes(batch, features, seed):
                        x, seed=seed)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=4), seed=st.integers(0, 2**16),
        layer=st.sampled_from(["ReLU", "LeakyReLU", "Sigmoid", "Tanh"]))
 def test_activation_layers_match_torch_for_any_shape(shape, seed, layer):

@@ -141,7 +141,7 @@ def test_cross_entropy_rejects_bad_shapes_and_labels_with_a_clear_message(logits
         CrossEntropyLoss()(logits, labels)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(n=st.integers(1, 8), c=st.integers(2, 8), scale=st.sampled_from([0.1, 1.0, 30.0, 1000.0]),
        seed=st.integers(0, 2**16))
 def test_cross_entropy_matches_torch_for_any_sizes_and_scales(n, c, scale, seed):
@@ -150,7 +150,7 @@ def test_cross_entropy_matches_torch_for_any_sizes_and_scales(n, c, scale, seed)
                         rng.standard_normal((n, c)) * scale, rng.integers(0, c, n))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=3), seed=st.integers(0, 2**16),
        scale=st.sampled_from([0.1, 1.0, 50.0]))
 def test_bce_with_logits_matches_torch_for_any_shape(shape, seed, scale):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnlib import BatchNorm1d, Dropout, Linear, Module, ReLU, Sequential
+from nnlib import BatchNorm1d, Dropout, Linear, Module, Parameter, ReLU, Sequential
 from nnlib.module import check_shape
 from torch_reference import to_numpy, to_torch
 
@@ -104,3 +104,60 @@ def test_subclass_that_forgets_super_init_gets_a_clear_error():
 
     with pytest.raises(RuntimeError, match="must call super\\(\\).__init__\\(\\) first"):
         Broken()
+
+
+class Counter(Module):
+    """A module with one parameter and two buffers, one of them replaced by every forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = Parameter(np.ones(2))
+        self.register_buffer("total", np.zeros(2))
+        self.register_buffer("calls", np.array(0, dtype=np.int64))
+
+    def forward(self, x):
+        self.total = self.total + x          # a new array: it must stay registered
+        self.calls += 1
+        self._cache = x
+        return x * self.weight.data
+
+
+def test_register_buffer_puts_state_in_state_dict_after_parameters_and_keeps_reassigned_arrays():
+    module = Counter()
+    module(np.array([1.0, 2.0]))
+    module(np.array([3.0, 4.0]))
+    state = module.state_dict()
+    assert list(state) == ["weight", "total", "calls"], list(state)
+    np.testing.assert_array_equal(state["total"], [4.0, 6.0])
+    assert int(state["calls"]) == 2, "a buffer updated in place was not saved"
+    assert [name for name, _ in module.named_parameters()] == ["weight"], "a buffer is no parameter"
+
+
+def test_buffers_load_back_and_are_cast_by_double_and_float():
+    source = Counter()
+    source(np.array([1.0, -1.0]))
+    target = Counter().load_state_dict(source.state_dict())
+    np.testing.assert_array_equal(target.total, [1.0, -1.0])
+    target.float()
+    assert target.total.dtype == np.float32 and target.calls.dtype == np.int64
+    assert target.state_dict()["total"].dtype == np.float32
+
+
+def test_register_buffer_refuses_a_parameter_name():
+    module = Counter()
+    with pytest.raises(KeyError, match="'weight' is already a parameter"):
+        module.register_buffer("weight", np.zeros(2))
+
+
+def test_every_layer_saves_for_backward_under_one_name(rng):
+    """forward stores what backward needs in ``_cache``: no layer keeps its own private name."""
+    import nnlib
+    layers = [Linear(3, 2), ReLU(), nnlib.LeakyReLU(), nnlib.Sigmoid(), nnlib.Tanh(), nnlib.GELU(),
+              nnlib.Flatten(), Dropout(0.5), BatchNorm1d(3), nnlib.LayerNorm(3)]
+    for layer in layers:
+        before = set(vars(layer))
+        assert layer._cache is None, f"{type(layer).__name__}: _cache must start as None"
+        layer(rng.standard_normal((4, 3)))
+        assert layer._cache is not None, f"{type(layer).__name__} saved nothing in _cache"
+        added = set(vars(layer)) - before
+        assert not added, f"{type(layer).__name__}.forward created attributes {added} besides _cache"

@@ -144,3 +144,84 @@ def test_plots_write_nothing_to_stderr(capsys):
     plot.plot_decision_boundary(lambda P: (P[:, 1] < 0.25).astype(int), X, y, resolution=20)
     plt.gcf().canvas.draw()
     assert capsys.readouterr().err == ""
+
+
+def test_book_style_draws_figures_no_wider_than_the_text_column():
+    with matplotlib.rc_context():
+        plot.use_book_style()
+        assert plt.figure().get_figwidth() <= plot.COLUMN_WIDTH
+        axes = plot.plot_history(HISTORY)
+        assert axes[0].figure.get_figwidth() <= plot.COLUMN_WIDTH
+        grid = plot.show_images(np.zeros((16, 8, 8)), ncols=8)
+        assert grid.get_figwidth() <= plot.COLUMN_WIDTH
+        # figure text a little below the 16 px body text: 10.5 pt is 14 px
+        assert 9 <= matplotlib.rcParams["font.size"] <= 12
+        assert matplotlib.rcParams["svg.fonttype"] == "path"
+    assert matplotlib.rcParams["font.size"] == matplotlib.rcParamsDefault["font.size"]
+
+
+def test_book_style_ships_with_the_package():
+    assert plot.STYLE.is_file() and plot.STYLE.suffix == ".mplstyle"
+    assert "figure.figsize" in plot.STYLE.read_text()
+
+
+def texts(ax):
+    return {t.get_text() for t in ax.texts}
+
+
+def test_draw_neuron_has_inputs_weights_bias_sum_activation_and_output():
+    ax = plot.draw_neuron(n_inputs=3, activation="f")
+    found = plot.parts(ax)
+    for part in ["input 1", "input 2", "input 3", "weight 1", "weight 3", "bias", "sum",
+                 "activation", "output"]:
+        assert part in found, f"the neuron diagram has no '{part}'"
+    assert "input 4" not in found
+    assert {"$x_{1}$", "$w_{3}$", "$b$", r"$\Sigma$", "$f$", "$a = f(z)$"} <= texts(ax)
+    with pytest.raises(ValueError, match="n_inputs"):
+        plot.draw_neuron(n_inputs=0)
+
+
+def test_draw_network_joins_every_neuron_to_every_neuron_of_the_next_layer():
+    ax = plot.draw_network((2, 3, 1))
+    found = plot.parts(ax)
+    neurons = {p for p in found if " neuron " in p and not p.endswith("label")}
+    weights = {p for p in found if p.startswith("weight ")}
+    assert len(neurons) == 2 + 3 + 1
+    assert len(weights) == 2 * 3 + 3 * 1
+    assert {"input", "hidden 1", "output"} <= texts(ax)
+    with pytest.raises(ValueError, match="2 names"):
+        plot.draw_network((2, 3, 1), layer_names=["in", "out"])
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding, position, out", [
+    (5, 3, 1, 0, (0, 0), 3), (5, 3, 2, 1, (1, 2), 3), (7, 2, 2, 0, (2, 1), 3), (4, 3, 1, 1, (3, 3), 4)])
+def test_draw_convolution_places_the_window_by_stride_and_padding(size, kernel, stride, padding,
+                                                                 position, out):
+    ax = plot.draw_convolution(size, kernel, stride, padding, position)
+    patches = {p.get_gid(): p for p in ax.patches}
+    full = size + 2 * padding
+    assert sum(g.startswith("padding cell") for g in patches) == full * full - size * size
+    assert sum(g.startswith("input cell") for g in patches) == size * size
+    assert sum(g.startswith("output cell") for g in patches) + 1 == out * out
+    window = patches["window"]
+    row, col = position
+    assert (window.get_x(), window.get_width()) == (col * stride, kernel), "window column"
+    assert window.get_y() == full - row * stride - kernel, "window row"
+    assert f"output {out}×{out}" in texts(ax)
+    with pytest.raises(ValueError, match="outside"):
+        plot.draw_convolution(size, kernel, stride, padding, (out, 0))
+
+
+def test_draw_convolution_rejects_a_kernel_larger_than_the_input():
+    with pytest.raises(ValueError, match="does not fit"):
+        plot.draw_convolution(size=2, kernel_size=3)
+
+
+def test_draw_lstm_cell_has_its_four_gates_and_both_states():
+    ax = plot.draw_lstm_cell()
+    found = plot.parts(ax)
+    for part in ["forget gate", "input gate", "candidate", "output gate", "forget product",
+                 "input product", "cell sum", "output tanh", "output product", "c_prev", "c_next",
+                 "h_prev", "x", "h_next"]:
+        assert part in found, f"the LSTM cell diagram has no '{part}'"
+    assert {"$f$", "$i$", "$g$", "$o$", "$c_t$", "$h_t$", "$x_t$"} <= texts(ax)

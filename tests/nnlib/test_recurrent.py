@@ -92,7 +92,7 @@ def test_gradient_flowing_only_into_final_state_matches_torch(cls):
                                  grad_into_output=False)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(cls=st.sampled_from([RNN, LSTM]), batch=st.integers(1, 4), seq=st.integers(1, 8),
        input_size=st.integers(1, 5), hidden_size=st.integers(1, 6), initial_state=st.booleans(),
        grad_into_state=st.booleans(), seed=st.integers(0, 2**16))
