@@ -61,9 +61,11 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
 # serves the course folder, so an exercise's links to its chapter (and back) open in Lab, and
-# opens on exercises/ (--allow-root only when run as root, as in a container)
+# opens on exercises/; after a save, an unedited notebook stays clean in git status (see
+# nncourse/nbclean.py; --allow-root only when run as root, as in a container)
 lab: $(STAMP) notebook-filter
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/exercises $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/exercises \
+	    --ContentsManager.post_save_hook=nncourse.nbclean.post_save $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # git compares exercise notebooks without outputs and Lab's metadata (see .gitattributes)
 notebook-filter:

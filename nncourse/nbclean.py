@@ -10,8 +10,17 @@ them. Only an edited cell shows in ``git diff``.
 
 It reads a notebook on stdin and writes it on stdout, formatted as nbformat writes notebooks, and
 needs only Python's standard library, so git can run it with any ``python3``.
+
+One gap remains, in git itself: when a file's size differs from the size the index recorded,
+``git status`` calls it modified without looking at its content, so a notebook saved with its
+outputs shows as ``M`` although ``git diff`` is empty. ``post_save`` closes it: ``make lab`` makes
+it Jupyter's post-save hook, and after each save of a notebook whose cleaned content equals what
+git has, it records the file's new size in the index (``git add``, which stores the same content).
+An edited notebook is left alone: its edit shows in ``git status`` and ``git diff``.
 """
 import json
+import os
+import subprocess
 import sys
 
 # what JupyterLab adds to a cell's metadata when it runs or displays it
@@ -34,6 +43,25 @@ def clean(nb):
             cell["outputs"] = []
             cell["execution_count"] = None
     return nb
+
+
+def post_save(model=None, os_path=None, contents_manager=None, **kwargs):
+    """Jupyter's post-save hook: an unedited exercise notebook stays clean in ``git status``."""
+    if not os_path or not os_path.endswith(".ipynb"):
+        return
+    folder, name = os.path.split(os_path)
+
+    def git(*args):
+        return subprocess.run(["git", *args, "--", name], cwd=folder, capture_output=True,
+                              text=True)
+
+    attr = git("check-attr", "filter").stdout
+    if not attr.rstrip().endswith(": nncourse-notebook"):
+        return
+    if git("ls-files", "--error-unmatch").returncode != 0:
+        return  # not a file of the course: nothing to keep clean
+    if git("diff", "--quiet").returncode == 0:  # git's view unchanged: only outputs and metadata
+        git("add")
 
 
 def main():
