@@ -229,3 +229,16 @@ def test_display_equations_fit_a_laptop_and_show_a_scroll_cue_on_a_phone(browser
                 assert eq["cue"], f"{nb.stem}: at 390 px an equation scrolls with no cue: {eq['tex']}"
         page.close()
     assert phone_scrolls, "no equation scrolls on a phone: the scroll cue was not checked"
+
+
+def test_chapters_and_sections_are_numbered_in_titles_and_sidebar(browser, site):
+    page, _, _ = open_page(browser, site / "chapters" / "03-forward-pass.html")
+    title = page.evaluate("document.querySelector('article h1').innerText")
+    section = page.evaluate("document.querySelector('article section section h2').innerText")
+    sidebar = page.evaluate("""Array.from(document.querySelectorAll('.bd-sidebar-primary a.reference'))
+        .map(a => a.innerText.trim())""")
+    page.close()
+    assert re.match(r"3\. \S", title), f"chapter 3's title is not numbered: {title!r}"
+    assert re.match(r"3\.1\. \S", section), f"chapter 3's first section is not numbered: {section!r}"
+    assert any(re.match(r"2\. Activation", entry) for entry in sidebar), (
+        f"the sidebar does not number the chapters: {sidebar[:4]}")
