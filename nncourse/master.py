@@ -18,6 +18,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from . import course as course_mod
 from . import release
+from .selfcheck import hidden_regions as _hidden_regions
 
 COURSE_ROOT = release.COURSE_ROOT
 
@@ -113,19 +114,6 @@ def test_imports(assignment, root=COURSE_ROOT):
                     and not meta.get("solution"):
                 sources.append(cell.source)
     return _imports(sources)
-
-
-def _hidden_regions(source):
-    out, keep = [], None
-    for line in source.splitlines():
-        if "BEGIN HIDDEN TESTS" in line:
-            keep = []
-        elif "END HIDDEN TESTS" in line and keep is not None:
-            out.append("\n".join(keep))
-            keep = None
-        elif keep is not None:
-            keep.append(line)
-    return [r for r in out if r.strip()]
 
 
 def build(assignment, db_url, root=COURSE_ROOT):
