@@ -193,3 +193,14 @@ def test_nbgraders_own_tools_work_in_the_grading_folder(graded):
     assert set(exported) == set(graded["students"])
     listed = nbgrader("db", "student", "list", cwd=out).stdout
     assert all(s in listed for s in graded["students"])
+
+
+def test_a_new_gradebook_beside_an_existing_grading_folder_is_filled(graded, tmp_path):
+    db = f"sqlite:///{tmp_path / 'new.db'}"
+    again = run_nncourse("grade", "ps1", str(graded["subs"]), "--course", str(graded["ours"]),
+                         "--out", str(graded["out"]), "--duedate", DUE, "--db", db)
+    assert "5 to grade" in again.stdout
+    with Gradebook(db) as gb:
+        assert {s.student.id for s in gb.find_assignment("ps1").submissions} == \
+            set(graded["students"])
+        assert gb.find_grade("test_hyp", "problem2", "ps1", "carol").auto_score == 1.0
