@@ -19,10 +19,11 @@ export OPENBLAS_CORETYPE ?= Haswell
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test test-fast lab notebook-filter check progress release constraints clean
+.PHONY: help venv book page test test-fast lab notebook-filter check progress release constraints clean
 
 help:
 	@echo "make book    build the HTML book into _build/html (creates .venv first)"
+	@echo "make page P=chapters/01-perceptron.ipynb   run and build one chapter alone, fast"
 	@echo "make test    run the whole test suite"
 	@echo "make lab     open the exercises in JupyterLab"
 	@echo "make check NB=exercises/07-cnn/cnn.ipynb   grade a notebook, hidden tests included"
@@ -52,6 +53,17 @@ book: $(STAMP)
 	@echo
 	@echo "The book is built. Open this file in a browser:"
 	@echo "    file://$(CURDIR)/_build/html/index.html"
+
+# One chapter alone, with the book's configuration, into _build/page/: it runs the chapter (an
+# error fails the target) and renders it; links to other pages are not resolved here.
+PAGE_OUT = _build/page/_build/_page/$(basename $(notdir $(P)))/html
+page: $(STAMP)
+	@test -n "$(P)" || { echo "usage: make page P=chapters/NN-name.ipynb"; exit 2; }
+	rm -rf $(PAGE_OUT)/reports
+	$(BIN)/jupyter-book build $(P) --config _config.yml --path-output _build/page
+	@if ls $(PAGE_OUT)/reports/*.err.log >/dev/null 2>&1; then \
+	  cat $(PAGE_OUT)/reports/*.err.log; echo "$(P) raised an error (above)"; exit 1; fi
+	@echo "Open file://$(CURDIR)/$(PAGE_OUT)/$(basename $(notdir $(P))).html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
