@@ -157,13 +157,12 @@ def run_all_and_save(browser, lab, course, path):
     """Open ``path`` in Lab, run every cell, save; return the text of each code cell's output."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     before = contents(lab, path)["last_modified"]
-    page.goto(f"{lab}/lab/tree/{path}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120000)
-    page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
-                           "?.getAttribute('data-status') === 'idle'", timeout=120000)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext"
-                           "?.session?.kernel", timeout=120000)
+    page.goto(f"{lab}/lab/tree/{path}?reset")  # ?reset: not the tabs of the last notebook
+    page.wait_for_function(
+        "path => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        "  return w && w.context && w.context.path === path"
+        "    && w.sessionContext?.session?.kernel?.status === 'idle'; }",
+        arg=path, timeout=180000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     quiet = 0
     for _ in range(600):  # the kernel idle for three seconds in a row: every cell has run
