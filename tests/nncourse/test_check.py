@@ -39,5 +39,10 @@ def test_check_shows_the_failure_message_of_a_wrong_answer(tmp_path):
     mine.write_bytes(dumps(nb))
     result = run_nncourse("check", "--assignment", ASSIGNMENT, str(mine), check=False)
     assert result.returncode == 1
-    row = next(l for l in result.stdout.splitlines() if l.startswith("test_step"))
-    assert "0 / 1" in row and "AssertionError" in row and "expected" in row, row
+    lines = result.stdout.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.startswith("test_step"))
+    row = "\n".join(lines[at:at + 4])  # the message goes on, whole, under the failure column
+    assert "0 / 1" in lines[at] and "AssertionError" in lines[at], row
+    assert "expected:" in row and "got:" in row, row
+    # below the table, the test's hint and the section of the book that teaches it
+    assert "Hint (the step activation)" in result.stdout and "#The-perceptron" in result.stdout
