@@ -19,10 +19,11 @@ export OPENBLAS_CORETYPE ?= Haswell
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test test-fast lab release constraints clean
+.PHONY: help venv book pdf test test-fast lab release constraints clean
 
 help:
 	@echo "make book    build the HTML book into _build/html (creates .venv first)"
+	@echo "make pdf     the whole book as one PDF, _build/pdf/book.pdf (builds the book first)"
 	@echo "make test    run the whole test suite"
 	@echo "make lab     open the exercises in JupyterLab"
 	@echo "make release regenerate exercises/ from solutions/"
@@ -50,6 +51,10 @@ book: $(STAMP)
 	@echo
 	@echo "The book is built. Open this file in a browser:"
 	@echo "    file://$(CURDIR)/_build/html/index.html"
+
+# every page printed by headless Chromium (answers open), joined behind a title page
+pdf: book
+	$(BIN)/python tools/book_pdf.py _build/html _build/pdf/book.pdf
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
