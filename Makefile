@@ -19,10 +19,11 @@ export OPENBLAS_CORETYPE ?= Haswell
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book page test test-fast lab notebook-filter check progress release constraints clean
+.PHONY: help venv book page pdf test test-fast lab notebook-filter check progress release constraints clean
 
 help:
 	@echo "make book    build the HTML book into _build/html (creates .venv first)"
+	@echo "make pdf     the whole book as one PDF, _build/pdf/book.pdf (builds the book first)"
 	@echo "make page P=chapters/01-perceptron.ipynb   run and build one chapter alone, fast"
 	@echo "make test    run the whole test suite"
 	@echo "make lab     open the exercises in JupyterLab"
@@ -64,6 +65,10 @@ page: $(STAMP)
 	@if ls $(PAGE_OUT)/reports/*.err.log >/dev/null 2>&1; then \
 	  cat $(PAGE_OUT)/reports/*.err.log; echo "$(P) raised an error (above)"; exit 1; fi
 	@echo "Open file://$(CURDIR)/$(PAGE_OUT)/$(basename $(notdir $(P))).html"
+
+# every page printed by headless Chromium (answers open), joined behind a title page
+pdf: book
+	$(BIN)/python tools/book_pdf.py _build/html _build/pdf/book.pdf
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

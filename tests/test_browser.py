@@ -6,9 +6,14 @@ background networking off, and any request that leaves the machine fails the tes
 import os
 import re
 import shutil
+import sys
 
 import pytest
 
+from grading import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import book_pdf  # noqa: E402  (loads a page as make pdf prints it)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -41,12 +46,7 @@ def open_page(browser, path, shot=None, width=1280):
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"failed to load {r.url}: {r.failure}"))
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
-    page.goto(path.as_uri())
-    page.wait_for_load_state("load")
-    if page.evaluate("!!document.querySelector('script[src*=mathjax]')"):
-        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                               timeout=30000)
-        page.evaluate("() => MathJax.startup.promise")
+    book_pdf.load(page, path)
     if shot:
         # kept beside the site (_build/screenshots) for a person to look at
         shots = next(p for p in path.parents if p.name == "html").parent / "screenshots"

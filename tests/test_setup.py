@@ -62,3 +62,21 @@ def test_make_accepts_this_interpreter(tmp_path):
     assert subprocess.run([sys.executable, "-c", check]).returncode == 0
     python = fake_python(tmp_path, (3, 11, 0, "final", 0))
     assert subprocess.run([str(python), "-c", check]).returncode == 0
+
+
+def test_the_repository_button_appears_once_the_url_is_set():
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from repository_button import show_button_when_url_is_set
+
+    class Config:
+        def __init__(self, url):
+            self.html_theme_options = {"repository_url": url, "use_repository_button": False}
+
+    empty, published = Config(""), Config("https://github.com/OWNER/REPO")
+    show_button_when_url_is_set(None, empty)
+    show_button_when_url_is_set(None, published)
+    assert empty.html_theme_options["use_repository_button"] is False
+    assert published.html_theme_options["use_repository_button"] is True
+    config = (ROOT / "_config.yml").read_text()
+    assert re.search(r"^repository:\n  url: ", config, flags=re.M), "_config.yml: no repository url"
+    assert "repository_button: _ext" in config, "_config.yml does not load the extension"
