@@ -8,7 +8,8 @@ Why the scale matters: a layer y = W x with fan_in inputs of variance 1 and weig
 s^2 gives outputs of variance fan_in * s^2. Keeping that at 1 (times a gain that undoes what the
 activation removes) keeps signals from exploding or vanishing through many layers:
 
-* Xavier/Glorot (tanh, sigmoid):  Var(W) = gain^2 * 2 / (fan_in + fan_out)
+* Xavier/Glorot (tanh):           Var(W) = gain^2 * 2 / (fan_in + fan_out)
+  (derived for a unit slope at 0 and outputs centred on 0: tanh, not the sigmoid)
 * Kaiming/He (ReLU):              Var(W) = gain^2 / fan      (fan = fan_in, or fan_out)
 
 A uniform U(-b, b) has variance b^2 / 3, so the uniform versions use b = sqrt(3) * std.
