@@ -19,13 +19,16 @@ export OPENBLAS_CORETYPE ?= Haswell
 endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book pdf test test-fast lab release constraints clean
+.PHONY: help venv book page pdf test test-fast lab notebook-filter check progress release constraints clean
 
 help:
 	@echo "make book    build the HTML book into _build/html (creates .venv first)"
 	@echo "make pdf     the whole book as one PDF, _build/pdf/book.pdf (builds the book first)"
+	@echo "make page P=chapters/01-perceptron.ipynb   run and build one chapter alone, fast"
 	@echo "make test    run the whole test suite"
 	@echo "make lab     open the exercises in JupyterLab"
+	@echo "make check NB=exercises/07-cnn/cnn.ipynb   grade a notebook, hidden tests included"
+	@echo "make progress   your last checked scores and what to read next"
 	@echo "make release regenerate exercises/ from solutions/"
 
 venv: $(STAMP)
@@ -52,6 +55,17 @@ book: $(STAMP)
 	@echo "The book is built. Open this file in a browser:"
 	@echo "    file://$(CURDIR)/_build/html/index.html"
 
+# One chapter alone, with the book's configuration, into _build/page/: it runs the chapter (an
+# error fails the target) and renders it; links to other pages are not resolved here.
+PAGE_OUT = _build/page/_build/_page/$(basename $(notdir $(P)))/html
+page: $(STAMP)
+	@test -n "$(P)" || { echo "usage: make page P=chapters/NN-name.ipynb"; exit 2; }
+	rm -rf $(PAGE_OUT)/reports
+	$(BIN)/jupyter-book build $(P) --config _config.yml --path-output _build/page
+	@if ls $(PAGE_OUT)/reports/*.err.log >/dev/null 2>&1; then \
+	  cat $(PAGE_OUT)/reports/*.err.log; echo "$(P) raised an error (above)"; exit 1; fi
+	@echo "Open file://$(CURDIR)/$(PAGE_OUT)/$(basename $(notdir $(P))).html"
+
 # every page printed by headless Chromium (answers open), joined behind a title page
 pdf: book
 	$(BIN)/python tools/book_pdf.py _build/html _build/pdf/book.pdf
@@ -63,9 +77,25 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-# (--allow-root only when run as root, as in a container; Jupyter refuses root otherwise)
-lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=exercises $(if $(filter 0,$(shell id -u)),--allow-root)
+# serves the course folder, so an exercise's links to its chapter (and back) open in Lab, and
+# opens on exercises/; after a save, an unedited notebook stays clean in git status (see
+# nncourse/nbclean.py; --allow-root only when run as root, as in a container)
+lab: $(STAMP) notebook-filter
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/exercises \
+	    --ContentsManager.post_save_hook=nncourse.nbclean.post_save $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# git compares exercise notebooks without outputs and Lab's metadata (see .gitattributes)
+notebook-filter:
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git config filter.nncourse-notebook.clean "$(PYTHON) nncourse/nbclean.py"; fi
+
+# grade one notebook as it will be graded, hidden tests included
+check: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make check NB=exercises/07-cnn/cnn.ipynb"; exit 2; }
+	$(BIN)/nncourse check $(NB)
+
+progress: $(STAMP)
+	$(BIN)/nncourse progress
 
 release: $(STAMP)
 	$(BIN)/nncourse release

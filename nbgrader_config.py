@@ -22,3 +22,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # a correct solution runs each cell in well under a second; a stuck one is stopped
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# a graded cell a learner deleted is put back from the gradebook and graded (nbgrader's default
+# leaves it out, for a person to grade)
+c.OverwriteCells.add_missing_cells = True

@@ -26,15 +26,22 @@ def main(argv=None):
 
     p_grade = sub.add_parser("grade", help="grade a batch of submissions")
     p_grade.add_argument("assignment")
-    p_grade.add_argument("submissions", help="folder of STUDENT/NOTEBOOK.ipynb, or a .zip")
-    p_grade.add_argument("--out", required=True, help="output folder (grades, feedback, report)")
+    p_grade.add_argument("submissions", help="folder of STUDENT/NOTEBOOK.ipynb (or nbgrader's "
+                                             "STUDENT/ASSIGNMENT/NOTEBOOK.ipynb), or a .zip")
+    p_grade.add_argument("--course", help="the nbgrader course folder, holding "
+                                          "nbgrader_config.py (default: the current folder)")
+    p_grade.add_argument("--out", help="grading folder, an nbgrader course folder (default: "
+                                       "COURSE/grading/ASSIGNMENT, ignored by git)")
+    p_grade.add_argument("--duedate", help="due date, e.g. '2026-01-15 17:00:00 UTC' (default: "
+                                           "the gradebook's)")
     p_grade.add_argument("--workers", type=int, default=None,
                          help="local worker processes (default: number of cores)")
     p_grade.add_argument("--roster", help="CSV of student ids; those with no submission get 0")
     p_grade.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite in --out)")
     p_grade.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
-    p_grade.add_argument("--timeout", type=float, default=120,
-                         help="seconds for each notebook (default 120)")
+    p_grade.add_argument("--timeout", type=float, default=None,
+                         help="seconds for each notebook (default 120); a cell's limit is the "
+                              "course's Execute.timeout")
 
     args = parser.parse_args(argv)
     if args.command == "release":
@@ -43,8 +50,14 @@ def main(argv=None):
         return 0
     if args.command == "check":
         from . import check, sandbox
-        limits = sandbox.Limits(timeout=args.timeout, cell_timeout=min(60, args.timeout))
-        result = check.check(args.notebook, assignment=args.assignment, limits=limits)
+        from . import course
+        try:
+            config = course.load(check.locate(args.notebook, args.assignment)[0]).config
+            result = check.check(args.notebook, assignment=args.assignment,
+                                 limits=sandbox.Limits.from_config(config, args.timeout))
+        except (check.WrongInput, course.NoCourse) as exc:
+            print(f"nncourse check: {exc}", file=sys.stderr)
+            return 2
         return 0 if check.full_marks(result) else 1
     if args.command == "progress":
         from . import progress
@@ -55,9 +68,11 @@ def main(argv=None):
         try:
             grade.grade(args.assignment, args.submissions, args.out, workers=args.workers,
                         roster=args.roster, db=args.db, scheduler=args.scheduler,
-                        timeout=args.timeout)
-        except (FileNotFoundError, RuntimeError) as exc:
-            print(f"nncourse grade: {exc}", file=sys.stderr)
+                        timeout=args.timeout, course=args.course, duedate=args.duedate)
+        except Exception as exc:  # the batch was not graded: say why, exit 2, no traceback
+            print(f"nncourse grade: {' '.join(str(exc).split()) or type(exc).__name__}"
+                  f"{'' if isinstance(exc, (OSError, RuntimeError)) else f' ({type(exc).__name__})'}",
+                  file=sys.stderr)
             return 2
         return 0
     return 2

@@ -96,10 +96,10 @@ def record(folder, passed, check=None):
 def after_check(result, notebook, root, assignment):
     """Record a whole-notebook check beside ``notebook``; return the hints of its failed tests."""
     folder = Path(notebook).resolve().parent
-    passed = {t["grade_id"]: t["points"] == t["max_points"] for t in result["tests"]}
+    passed = {t.grade_id: t.points == t.max_points for t in result.tests}
     streaks = record(folder, passed, check=dict(notebook=Path(notebook).name, assignment=assignment,
-                                                score=result["score"],
-                                                max_score=result["max_score"]))
+                                                score=result.score,
+                                                max_score=result.max_score))
     table = load(folder) or load(Path(root) / "solutions" / assignment)
     prefix = os.path.relpath(root) + os.sep if Path(root).resolve() != Path.cwd() else ""
     lines = []

@@ -16,7 +16,9 @@ from types import SimpleNamespace
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from . import course as course_mod
 from . import release
+from .selfcheck import hidden_regions as _hidden_regions
 
 COURSE_ROOT = release.COURSE_ROOT
 
@@ -44,6 +46,21 @@ class NotebookMaster:
         """The graded cells, in notebook order."""
         return [g for g in self.order if g in self.grade_cells]
 
+    def graded_cells(self):
+        """grade_id -> {max_score, kind} for every cell the gradebook holds a grade of (graded
+        cells and tasks), in notebook order; kind is "test" (autograded), "manual" (an answer a
+        person grades) or "task"."""
+        out = {}
+        for g in self.order:
+            if g in self.task_cells:
+                out[g] = dict(max_score=self.task_cells[g]["max_score"], kind="task")
+            elif g in self.grade_cells:
+                manual = g in self.solution_cells or \
+                    self.grade_cells[g]["cell_type"] == "markdown"
+                out[g] = dict(max_score=self.grade_cells[g]["max_score"],
+                              kind="manual" if manual else "test")
+        return out
+
 
 @dataclass
 class Master:
@@ -58,9 +75,12 @@ class Master:
 
 
 def solutions_digest(assignment, root=COURSE_ROOT):
-    """A hash of the assignment's source folder: a change means grades must be redone."""
+    """A hash of the assignment's source folder and the course's configuration: a change means
+    the master copy (and the grades) must be made again."""
     h = hashlib.sha256()
-    src = Path(root) / "solutions" / assignment
+    course = course_mod.load(root)
+    src = course.require(assignment)
+    h.update((course.root / course_mod.CONFIG).read_bytes())  # stubs, ignore patterns, ...
     for p in sorted(src.rglob("*")):
         if p.is_file() and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts:
             h.update(str(p.relative_to(src)).encode())
@@ -87,26 +107,13 @@ def test_imports(assignment, root=COURSE_ROOT):
     """What the read-only and test cells of ``solutions/ASSIGNMENT`` import, read straight from
     the notebooks: enough to warm a fork server before the gradebook has the assignment."""
     sources = []
-    for p in sorted((Path(root) / "solutions" / assignment).glob("*.ipynb")):
+    for p in sorted(course_mod.load(root).require(assignment).glob("*.ipynb")):
         for cell in nbformat.read(p, as_version=4).cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and (meta.get("locked") or meta.get("grade")) \
                     and not meta.get("solution"):
                 sources.append(cell.source)
     return _imports(sources)
-
-
-def _hidden_regions(source):
-    out, keep = [], None
-    for line in source.splitlines():
-        if "BEGIN HIDDEN TESTS" in line:
-            keep = []
-        elif "END HIDDEN TESTS" in line and keep is not None:
-            out.append("\n".join(keep))
-            keep = None
-        elif keep is not None:
-            keep.append(line)
-    return [r for r in out if r.strip()]
 
 
 def build(assignment, db_url, root=COURSE_ROOT):
@@ -116,7 +123,7 @@ def build(assignment, db_url, root=COURSE_ROOT):
         course = release.copy_course(assignment, tmp, root)
         release.nbgrader_command("generate_assignment", assignment, "--force",
                                  f"--CourseDirectory.db_url={db_url}", course_root=course)
-        released = course / "exercises" / assignment
+        released = course / course_mod.load(root).release_directory / assignment
         files = {str(p.relative_to(released)): p.read_bytes()
                  for p in sorted(released.rglob("*")) if p.is_file() and p.suffix != ".ipynb"}
         metadata, released_sources = {}, {}
@@ -127,6 +134,7 @@ def build(assignment, db_url, root=COURSE_ROOT):
                                 for c in cells}
             released_sources[p.stem] = {c.metadata.nbgrader["grade_id"]: c.source for c in cells}
     notebooks = {}
+    course_mod.quiet_sqlalchemy()
     with Gradebook(db_url) as gb:
         a = gb.find_assignment(assignment)
         for nb in a.notebooks:
@@ -149,6 +157,38 @@ def build(assignment, db_url, root=COURSE_ROOT):
                 hidden_tests=[r for s in tests for r in _hidden_regions(s["source"])])
     return Master(assignment=assignment, notebooks=notebooks, files=files,
                   digest=solutions_digest(assignment, root))
+
+
+def cache_dir(root=COURSE_ROOT):
+    """Where a course keeps what it can make again: ``.nncourse-cache/`` (ignored by git)."""
+    d = Path(root) / ".nncourse-cache"
+    d.mkdir(exist_ok=True)
+    return d
+
+
+def cached(assignment, root=COURSE_ROOT):
+    """The Master of ``assignment``, made once per version of its source folder (its digest):
+    checking a notebook again costs no ``generate_assignment`` while the solutions are unchanged."""
+    import os
+    import pickle
+    digest = solutions_digest(assignment, root)
+    path = cache_dir(root) / f"master-{assignment}-{digest[:16]}.pickle"
+    try:
+        with open(path, "rb") as fh:
+            m = pickle.load(fh)
+        if isinstance(m, Master) and m.digest == digest:
+            return m
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        pass
+    with tempfile.TemporaryDirectory(prefix="nncourse-master-") as tmp:
+        m = build(assignment, f"sqlite:///{tmp}/gradebook.db", root=root)
+    for old in cache_dir(root).glob(f"master-{assignment}-*.pickle"):
+        old.unlink(missing_ok=True)
+    part = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(part, "wb") as fh:
+        pickle.dump(m, fh)
+    os.replace(part, path)
+    return m
 
 
 def _kernelspec(text):

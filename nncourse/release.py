@@ -11,13 +11,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import course as course_mod
+
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def assignments(root=COURSE_ROOT):
-    """The assignment names: the folders of solutions/, in order."""
-    return sorted(p.name for p in (Path(root) / "solutions").iterdir()
-                  if p.is_dir() and any(p.glob("*.ipynb")))
+    """The assignment names: the folders of the course's source directory, in order."""
+    return course_mod.load(root).assignments()
 
 
 def nbgrader_command(*args, course_root):
@@ -36,31 +37,39 @@ def copy_course(assignment, course, root=COURSE_ROOT):
     """Make ``course`` a throwaway nbgrader course holding one assignment: the course's
     nbgrader_config.py and ``solutions/ASSIGNMENT``. Grading and releasing happen there, so the
     repository's own folders and gradebook are never touched."""
-    root, course = Path(root), Path(course)
-    src = root / "solutions" / assignment
-    if not src.is_dir():
-        raise FileNotFoundError(f"no assignment '{assignment}' in {root / 'solutions'}; "
-                                f"there are: {', '.join(assignments(root)) or 'none'}")
-    shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(src, course / "solutions" / assignment,
+    c, course = course_mod.load(root), Path(course)
+    src = c.require(assignment)
+    shutil.copy(c.root / course_mod.CONFIG, course / course_mod.CONFIG)
+    shutil.copytree(src, course / c.source_directory / assignment,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     return course
 
 
 def generate(assignment, out_dir, root=COURSE_ROOT):
     """Generate the student version of ``solutions/ASSIGNMENT`` into ``out_dir/ASSIGNMENT``."""
+    from .master import cache_dir, solutions_digest
     out = Path(out_dir) / assignment
-    with tempfile.TemporaryDirectory(prefix="nncourse-release-") as tmp:
-        course = copy_course(assignment, tmp, root)
-        nbgrader_command("generate_assignment", assignment, "--force", course_root=course)
-        if out.exists():
-            shutil.rmtree(out)
-        shutil.copytree(course / "exercises" / assignment, out)
+    # made once per version of the source folder and configuration: releasing again is a copy
+    made = cache_dir(root) / f"release-{assignment}-{solutions_digest(assignment, root)[:16]}"
+    if not made.is_dir():
+        with tempfile.TemporaryDirectory(prefix="nncourse-release-") as tmp:
+            course = copy_course(assignment, tmp, root)
+            nbgrader_command("generate_assignment", assignment, "--force", course_root=course)
+            for old in cache_dir(root).glob(f"release-{assignment}-*"):
+                shutil.rmtree(old, ignore_errors=True)
+            part = Path(tempfile.mkdtemp(dir=cache_dir(root)))
+            shutil.copytree(course / course_mod.load(root).release_directory / assignment,
+                            part / assignment)
+            os.replace(part / assignment, made)
+            shutil.rmtree(part, ignore_errors=True)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(made, out)
     return out
 
 
 def release(names=None, root=COURSE_ROOT):
-    """Regenerate ``exercises/NAME`` for each name (default: every assignment)."""
-    root = Path(root)
-    names = names or assignments(root)
-    return [generate(name, root / "exercises", root) for name in names]
+    """Regenerate the release folder's ``NAME`` for each name (default: every assignment)."""
+    c = course_mod.load(root)
+    return [generate(name, c.root / c.release_directory, c.root)
+            for name in names or c.assignments()]

@@ -3,38 +3,49 @@ import csv
 import html
 from pathlib import Path
 
+from .autograde import Status
+
 NOT_SUBMITTED = ("missing",)
 
 
 def test_columns(results):
     """Column names for the tests, in notebook order (``notebook:grade_id`` if several notebooks)."""
-    cols, notebooks = [], {r["notebook"] for rs in results.values() for r in rs}
+    cols, notebooks = [], {r.notebook for rs in results.values() for r in rs}
     for rs in results.values():
         for r in rs:
-            for t in r["tests"]:
-                key = t["grade_id"] if len(notebooks) <= 1 else f"{r['notebook']}:{t['grade_id']}"
+            for t in r.tests:
+                key = t.grade_id if len(notebooks) <= 1 else f"{r.notebook}:{t.grade_id}"
                 if key not in cols:
                     cols.append(key)
     return cols
 
 
-def rows(results, statuses_rank):
-    """One row per student: points per test, total, max, status, message."""
+def rows(results, lateness=None):
+    """One row per student: points per test (blank: a person must grade it), total (after the
+    late penalty), max, how late and the penalty, status, message."""
+    lateness = lateness or {}
     cols = test_columns(results)
-    several = len({r["notebook"] for rs in results.values() for r in rs}) > 1
+    several = len({r.notebook for rs in results.values() for r in rs}) > 1
     out = []
     for student in sorted(results):
         rs = results[student]
         row = {"student": student}
         for r in rs:
-            for t in r["tests"]:
-                key = f"{r['notebook']}:{t['grade_id']}" if several else t["grade_id"]
-                row[key] = t["points"]
-        row["total"] = sum(r["score"] for r in rs)
-        row["max"] = sum(r["max_score"] for r in rs)
-        row["status"] = min((r["status"] for r in rs), key=statuses_rank)
-        row["message"] = "; ".join(n for r in rs for n in r["notes"]) or "; ".join(
-            f"{t['grade_id']}: {t['message']}" for r in rs for t in r["tests"] if t["message"])
+            for t in r.tests:
+                key = f"{r.notebook}:{t.grade_id}" if several else t.grade_id
+                row[key] = t.points
+        row["penalty"] = sum(r.late_penalty for r in rs)
+        row["total"] = sum(r.score for r in rs) - row["penalty"]
+        row["max"] = sum(r.max_score for r in rs)
+        row["late"] = _late(lateness.get(student, {}).get("seconds_late", 0.0))
+        manual = [t.grade_id for r in rs for t in r.tests if t.needs_manual_grade]
+        row["status"] = str(Status.worst(r.status for r in rs))
+        row["message"] = "; ".join(n for r in rs for n in r.notes) or "; ".join(
+            f"{t.grade_id}: {t.message}" for r in rs for t in r.tests
+            if t.message and not t.needs_manual_grade)
+        if manual:
+            row["message"] = "; ".join(filter(None, [row["message"], "needs manual grading: "
+                                                     + ", ".join(manual)]))
         out.append(row)
     return cols, out
 
@@ -42,10 +53,30 @@ def rows(results, statuses_rank):
 def write_csv(path, cols, table):
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["student", *cols, "total", "max", "status", "message"])
+        w.writerow([inert(h) for h in
+                    ["student", *cols, "total", "max", "late", "penalty", "status", "message"]])
         for row in table:
-            w.writerow([row["student"], *(_num(row.get(c)) for c in cols),
-                        _num(row["total"]), _num(row["max"]), row["status"], row["message"]])
+            w.writerow([inert(row["student"]), *(_num(row.get(c)) for c in cols),
+                        _num(row["total"]), _num(row["max"]), row["late"],
+                        _num(row["penalty"]), inert(row["status"]), inert(row["message"])])
+
+
+def inert(text):
+    """A text cell a spreadsheet shows as text: one it would run as a formula (=, +, -, @, or
+    a tab or return first) gets a leading apostrophe, as OWASP advises for CSV files."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _late(seconds):
+    """How late, as a person reads it: "" when on time, else e.g. "2 h 5 min"."""
+    if not seconds or seconds <= 0:
+        return ""
+    minutes = int(round(seconds / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min"]
+    return " ".join(p for p in parts if p) if minutes else f"{seconds:.0f} s"
 
 
 def _num(x):
@@ -98,7 +129,8 @@ def write_html(path, assignment, cols, table, rates, summary, refused):
     for r in table:
         cells = "".join(f"<td>{_num(r.get(c))}</td>" for c in cols)
         body.append(f"<tr class='{e(r['status'])}'><td>{e(r['student'])}</td>{cells}"
-                    f"<td>{_num(r['total'])} / {_num(r['max'])}</td><td>{e(r['status'])}</td>"
+                    f"<td>{_num(r['total'])} / {_num(r['max'])}</td><td>{e(r['late'])}</td>"
+                    f"<td>{_num(r['penalty'])}</td><td>{e(r['status'])}</td>"
                     f"<td>{e(r['message'])}</td></tr>")
     rate_rows = "".join(f"<tr><td>{e(c)}</td><td>{100 * rates[c]:.0f}%</td></tr>" for c in cols)
     refused_html = ""
@@ -115,21 +147,22 @@ tr.timeout td,tr.crashed td,tr.memory td,tr.tampered td{{background:#fff4e0}}</s
 <img src="score_histogram.png" alt="histogram of total scores">
 <img src="pass_rate.png" alt="pass rate per test">
 <h2>Pass rate per test</h2><table><tr><th>test</th><th>full points</th></tr>{rate_rows}</table>
-<h2>Students</h2><table><tr><th>student</th>{head}<th>total</th><th>status</th><th>message</th>
+<h2>Students</h2><table><tr><th>student</th>{head}<th>total</th><th>late</th><th>penalty</th><th>status</th>
+<th>message</th>
 </tr>{''.join(body)}</table>{refused_html}</body></html>
 """, encoding="utf-8")
 
 
-def write_all(out_dir, assignment, results, statuses_rank, summary, refused):
+def write_all(out_dir, assignment, results, summary, refused, lateness=None):
     out_dir = Path(out_dir)
-    cols, table = rows(results, statuses_rank)
+    cols, table = rows(results, lateness)
     maxima = {}
     for rs in results.values():
-        several = len({r["notebook"] for r in rs}) > 1
+        several = len({r.notebook for r in rs}) > 1
         for r in rs:
-            for t in r["tests"]:
-                key = f"{r['notebook']}:{t['grade_id']}" if several else t["grade_id"]
-                maxima[key] = t["max_points"]
+            for t in r.tests:
+                key = f"{r.notebook}:{t.grade_id}" if several else t.grade_id
+                maxima[key] = t.max_points
     for row in table:
         row["_max"] = maxima
     write_csv(out_dir / "grades.csv", cols, table)

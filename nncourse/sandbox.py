@@ -44,6 +44,16 @@ class Limits:
     processes: int = 64             # processes and threads of the sandbox's own uid
     output: int = 256 << 10         # characters of output kept per cell
 
+    @classmethod
+    def from_config(cls, config, timeout=None):
+        """The limits for a course: a cell's time limit is its ``Execute.timeout`` (nbgrader's
+        default, 30 s, when it sets none), the notebook's ``timeout`` (default 120 s)."""
+        from nbgrader.preprocessors import Execute
+        timeout = float(timeout) if timeout else cls.timeout
+        cell = config.get("Execute", {}).get("timeout", Execute.timeout.default_value)
+        cell = float(cell) if cell and cell > 0 else timeout
+        return cls(timeout=timeout, cell_timeout=min(cell, timeout))
+
     @property
     def cpu(self):
         """CPU seconds: the wall-clock budget plus some slack for start-up."""

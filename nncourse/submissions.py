@@ -16,11 +16,32 @@ MAX_FILE = 20 << 20        # bytes: no notebook of this course comes near
 MAX_TOTAL = 1 << 30        # bytes: a whole batch
 
 
+TIMESTAMP = "timestamp.txt"
+
+
 @dataclass
 class Submission:
     student: str
     files: dict = field(default_factory=dict)     # relative name -> bytes
     notes: list = field(default_factory=list)     # (status, message)
+    zip_time: str | None = None                   # the newest zip entry's time, as UTC
+
+    @property
+    def timestamp_text(self):
+        """When it was handed in, as nbgrader reads it: ``timestamp.txt`` in the submission
+        folder, else (a zip export) the time of its newest entry; None when neither says."""
+        if TIMESTAMP in self.files:
+            return self.files[TIMESTAMP].decode("utf-8", "replace").strip() or None
+        return self.zip_time
+
+    @property
+    def timestamp(self):
+        from nbgrader.utils import parse_utc
+        text = self.timestamp_text
+        try:
+            return parse_utc(text) if text else None
+        except (ValueError, OverflowError):
+            return None
 
     def digest(self, extra=""):
         h = hashlib.sha256(extra.encode())
@@ -150,6 +171,9 @@ def _from_zip(path, assignment):
                 continue
             total += len(data)
             _add(subs, parts[0], parts[1:], data, assignment)
+            when = "%04d-%02d-%02d %02d:%02d:%02d UTC" % info.date_time
+            sub = subs[parts[0]]
+            sub.zip_time = max(sub.zip_time or when, when)
     return subs, refused
 
 
@@ -167,6 +191,12 @@ def pick_notebook(sub, name, only_one):
     if notebooks:
         return None, [("invalid", f"no {want}; found {found}")]
     return None, [("invalid", f"no notebook: expected {want}, found {found}")]
+
+
+def extra_files(sub):
+    """The submission's files other than notebooks and its timestamp: they go beside the
+    notebooks when it runs, under the assignment's own files, as in ``nbgrader autograde``."""
+    return {n: d for n, d in sub.files.items() if not n.endswith(".ipynb") and n != TIMESTAMP}
 
 
 def read_roster(path):

@@ -10,12 +10,8 @@ import numpy as np
 from . import functional as F
 from .init import get_rng
 from .layers import Linear
-from .module import Module, Parameter, as_float_array, check_shape, describe
-
-
-def _in_dtype(param, dtype):
-    """The parameter's array in ``dtype``: itself when it already is (no copy)."""
-    return param.data if param.data.dtype == dtype else param.data.astype(dtype)
+from .module import (Module, Parameter, as_float_array, check_shape, describe,
+                     in_dtype)
 
 
 def split_heads(x, num_heads):
@@ -95,8 +91,8 @@ class MultiheadAttention(Module):
         check_shape(self, value, key.shape, "value")
         source = key.shape[1]
         x_dtype = query.dtype
-        weight = _in_dtype(self.in_proj_weight, x_dtype)
-        bias = None if self.in_proj_bias is None else _in_dtype(self.in_proj_bias, x_dtype)
+        weight = in_dtype(self.in_proj_weight, x_dtype)
+        bias = None if self.in_proj_bias is None else in_dtype(self.in_proj_bias, x_dtype)
         if self_attention:   # one product gives q, k and v: x [W_q; W_k; W_v]^T
             qkv = query @ weight.T
             if bias is not None:
@@ -124,7 +120,7 @@ class MultiheadAttention(Module):
         grad_heads = split_heads(self.out_proj.backward(grad_output), self.num_heads)
         grads = F.attention_backward(grad_heads, q, k, v, weights)             # dq, dk, dv
         grad_q, grad_k, grad_v = (merge_heads(g) for g in grads)              # (N, L or S, E)
-        weight = _in_dtype(self.in_proj_weight, query.dtype)
+        weight = in_dtype(self.in_proj_weight, query.dtype)
         embed = self.embed_dim
         # q = query W_q^T + b_q, so dW_q = dq^T query, db_q = sum dq, dquery = dq W_q (and k, v)
         inputs = (query, key, value)

@@ -14,7 +14,8 @@ import numpy as np
 
 from .init import get_rng
 from .layers import BatchNorm1d, ReLU
-from .module import Module, Parameter, as_float_array, check_shape, describe
+from .module import (Module, Parameter, as_float_array, check_shape, describe,
+                     in_dtype)
 
 
 def _pair(value, name):
@@ -93,11 +94,6 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
     return x_padded[:, :, ph:ph + h, pw:pw + w]
 
 
-def _in_dtype(param, dtype):
-    """The parameter's array in ``dtype``: itself when it already is (no copy)."""
-    return param.data if param.data.dtype == dtype else param.data.astype(dtype)
-
-
 class Conv2d(Module):
     """2-D convolution (cross-correlation, as in PyTorch) of NCHW images.
 
@@ -130,10 +126,10 @@ class Conv2d(Module):
                 raise ValueError(f"{describe(self)}: input of shape {x.shape} padded by "
                                  f"{self.padding} is smaller than the kernel {self.kernel_size}")
         cols, (oh, ow) = im2col(x, self.kernel_size, self.stride, self.padding)
-        w = _in_dtype(self.weight, x.dtype).reshape(self.out_channels, -1)
+        w = in_dtype(self.weight, x.dtype).reshape(self.out_channels, -1)
         out = w @ cols                                              # (N, C_out, OH*OW)
         if self.bias is not None:
-            out += _in_dtype(self.bias, x.dtype)[:, None]
+            out += in_dtype(self.bias, x.dtype)[:, None]
         self._cache = (x.shape, cols, w)
         return out.reshape(x.shape[0], self.out_channels, oh, ow)
 

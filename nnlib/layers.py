@@ -16,12 +16,8 @@ import numpy as np
 
 from . import functional as F
 from .init import get_rng
-from .module import Module, Parameter, as_float_array, check_shape, describe
-
-
-def _in_dtype(param, dtype):
-    """The parameter's array in ``dtype``: itself when it already is (no copy)."""
-    return param.data if param.data.dtype == dtype else param.data.astype(dtype)
+from .module import (Module, Parameter, as_float_array, check_shape, describe,
+                     in_dtype)
 
 
 class Linear(Module):
@@ -51,9 +47,9 @@ class Linear(Module):
         x = as_float_array(x, self.weight.data.dtype)
         check_shape(self, x, ("batch",) + ("...",) * (x.ndim - 2) + (self.in_features,))
         self._cache = x
-        y = x @ _in_dtype(self.weight, x.dtype).T
+        y = x @ in_dtype(self.weight, x.dtype).T
         if self.bias is not None:
-            y += _in_dtype(self.bias, x.dtype)
+            y += in_dtype(self.bias, x.dtype)
         return y
 
     def backward(self, grad_output):
@@ -63,7 +59,7 @@ class Linear(Module):
         self.weight.grad += g2.T @ x2
         if self.bias is not None:
             self.bias.grad += g2.sum(axis=0)
-        return grad_output @ _in_dtype(self.weight, x.dtype)
+        return grad_output @ in_dtype(self.weight, x.dtype)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}"
@@ -266,7 +262,7 @@ class BatchNorm1d(Module):
         inv_std = 1 / np.sqrt(var + self.eps)
         x_hat = (x - mu) * inv_std
         self._cache = (x_hat, inv_std, self.training, shape)
-        y = _in_dtype(self.weight, x.dtype) * x_hat + _in_dtype(self.bias, x.dtype)
+        y = in_dtype(self.weight, x.dtype) * x_hat + in_dtype(self.bias, x.dtype)
         return self._from_rows(y, shape)
 
     def backward(self, grad_output):
@@ -275,7 +271,7 @@ class BatchNorm1d(Module):
         g = self._to_rows(grad_output)
         self.weight.grad += (g * x_hat).sum(axis=0)
         self.bias.grad += g.sum(axis=0)
-        dx_hat = g * _in_dtype(self.weight, x_hat.dtype)
+        dx_hat = g * in_dtype(self.weight, x_hat.dtype)
         if not training:
             return self._from_rows(dx_hat * inv_std, shape)
         n = x_hat.shape[0]
@@ -326,7 +322,7 @@ class LayerNorm(Module):
         self._cache = (x_hat, inv_std)
         if not self.elementwise_affine:
             return x_hat
-        return x_hat * _in_dtype(self.weight, x.dtype) + _in_dtype(self.bias, x.dtype)
+        return x_hat * in_dtype(self.weight, x.dtype) + in_dtype(self.bias, x.dtype)
 
     def backward(self, grad_output):
         x_hat, inv_std = self.saved()
@@ -336,7 +332,7 @@ class LayerNorm(Module):
             batch_axes = tuple(range(x_hat.ndim - len(self.normalized_shape)))
             self.weight.grad += (grad_output * x_hat).sum(axis=batch_axes)
             self.bias.grad += grad_output.sum(axis=batch_axes)
-            dx_hat = grad_output * _in_dtype(self.weight, x_hat.dtype)
+            dx_hat = grad_output * in_dtype(self.weight, x_hat.dtype)
         return (dx_hat - dx_hat.mean(axis=axes, keepdims=True)
                 - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)) * inv_std
 

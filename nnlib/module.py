@@ -49,6 +49,12 @@ def as_float_array(x, dtype=np.float32):
     return x if x.dtype.kind == "f" else x.astype(dtype)
 
 
+def in_dtype(param, dtype):
+    """The parameter's array in ``dtype``: itself when it already is (no copy). Layers compute in
+    their input's dtype and use this to read their weights in it."""
+    return param.data if param.data.dtype == dtype else param.data.astype(dtype)
+
+
 class Parameter:
     """A trainable array and the gradient of the loss with respect to it (same shape)."""
 

@@ -16,12 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from .init import get_rng
-from .module import Module, Parameter, as_float_array, check_shape
-
-
-def _in_dtype(param, dtype):
-    """The parameter's array in ``dtype``: itself when it already is (no copy)."""
-    return param.data if param.data.dtype == dtype else param.data.astype(dtype)
+from .module import Module, Parameter, as_float_array, check_shape, in_dtype
 
 
 def rnn_cell_forward(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -134,13 +129,13 @@ class _Recurrent(Module):
         """x W_ih^T + b_ih + b_hh for every time step in one product: (B, T, I) -> (B, T, G*H)
         (or (T, B, G*H) when ``time_major``), and W_hh in the input's dtype for the loop."""
         batch, seq, _ = x.shape
-        weight_ih = _in_dtype(self.weight_ih_l0, x.dtype)
-        bias = _in_dtype(self.bias_ih_l0, x.dtype) + _in_dtype(self.bias_hh_l0, x.dtype)
+        weight_ih = in_dtype(self.weight_ih_l0, x.dtype)
+        bias = in_dtype(self.bias_ih_l0, x.dtype) + in_dtype(self.bias_hh_l0, x.dtype)
         rows = np.ascontiguousarray(x.transpose(1, 0, 2)) if time_major else x
         x_proj = rows.reshape(batch * seq, self.input_size) @ weight_ih.T   # one 2-D GEMM
         x_proj += bias
         shape = (seq, batch, -1) if time_major else (batch, seq, -1)
-        return x_proj.reshape(shape), _in_dtype(self.weight_hh_l0, x.dtype)
+        return x_proj.reshape(shape), in_dtype(self.weight_hh_l0, x.dtype)
 
     def _check_input(self, x):
         x = as_float_array(x, self.weight_ih_l0.data.dtype)
@@ -179,7 +174,7 @@ class _Recurrent(Module):
         db = da_2d.sum(axis=0)
         self.bias_ih_l0.grad += db
         self.bias_hh_l0.grad += db
-        dx = da_2d @ _in_dtype(self.weight_ih_l0, x.dtype)
+        dx = da_2d @ in_dtype(self.weight_ih_l0, x.dtype)
         if time_major:
             return np.ascontiguousarray(dx.reshape(x.shape[1], x.shape[0], -1).transpose(1, 0, 2))
         return dx.reshape(x.shape)
@@ -212,7 +207,7 @@ class RNN(_Recurrent):
     def backward(self, grad_output, grad_h_n=None):
         x, hs = self.saved()
         grad_output, dh = self._check_grads(grad_output, grad_h_n, x)
-        weight_hh = _in_dtype(self.weight_hh_l0, x.dtype)
+        weight_hh = in_dtype(self.weight_hh_l0, x.dtype)
         da = np.empty_like(hs[:, 1:])                            # dL/d(pre-activation), per step
         for t in reversed(range(x.shape[1])):
             dh = dh + grad_output[:, t]                  # h_t feeds the output and step t+1
@@ -278,7 +273,7 @@ class LSTM(_Recurrent):
             check_shape(self, grad_c_n, (1,) + dh.shape, "grad_c_n")
             dc = np.array(grad_c_n[0], dtype=x.dtype)
         hidden = self.hidden_size
-        weight_hh = _in_dtype(self.weight_hh_l0, x.dtype)
+        weight_hh = in_dtype(self.weight_hh_l0, x.dtype)
         # the activations' derivatives, all steps at once: s (1 - s) on i, f, o and 1 - g^2 on g
         local = gates * (1 - gates)
         g_all = gates[:, :, 2 * hidden:3 * hidden]

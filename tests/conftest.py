@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -33,14 +34,42 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+BOOK_BUILD = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
+              "--builder", "html", "-W", "-n", "--keep-going"]
+_background = {}
+
+
+def pytest_collection_finish(session):
+    """The book build runs every chapter and takes minutes, mostly in one kernel at a time: when
+    a test needs it, it starts as soon as the tests are collected and runs beside the tests that
+    come before the book's, on the machine's other core."""
+    if session.config.option.collectonly:
+        return
+    if any("book_build" in getattr(item, "fixturenames", ()) for item in session.items):
+        out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+        process = subprocess.Popen(BOOK_BUILD, cwd=ROOT, stdout=out, stderr=err, text=True)
+        _background.update(process=process, out=out, err=err)
+
+
+def pytest_sessionfinish(session):
+    process = _background.get("process")
+    if process is not None and process.poll() is None:
+        process.terminate()
+        process.wait()
+
+
 @pytest.fixture(scope="session")
 def book_build():
     """Build the book exactly as `make book` does (warnings are errors), once per test session.
     The build is where the chapters run, each once (`allow_errors: false`); results are cached in
     _build/.jupyter_cache, so a rebuild only runs what changed (or all, when nnlib changed)."""
-    jb = Path(sys.executable).parent / "jupyter-book"
-    return subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "-W", "-n",
-                           "--keep-going"], cwd=ROOT, capture_output=True, text=True)
+    if "process" not in _background:
+        return subprocess.run(BOOK_BUILD, cwd=ROOT, capture_output=True, text=True)
+    process, out, err = _background["process"], _background["out"], _background["err"]
+    process.wait()
+    out.seek(0)
+    err.seek(0)
+    return subprocess.CompletedProcess(BOOK_BUILD, process.returncode, out.read(), err.read())
 
 
 @pytest.fixture(scope="session")

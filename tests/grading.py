@@ -52,12 +52,13 @@ def max_points(solution_nb):
             for c in solution_nb.cells if nbgrader_meta(c).get("grade")}
 
 
-def autograde(assignment, submissions, workdir):
-    """Autograde ``{student: {notebook_name: NotebookNode}}``; return, per student, the points of
-    each graded cell and the autograded notebooks (with their error outputs)."""
+def autograde(assignment, submissions, workdir, root=ROOT):
+    """Autograde ``{student: {notebook_name: NotebookNode}}`` against the course in ``root``;
+    return, per student, the points of each graded cell and the autograded notebooks (with their
+    error outputs)."""
     from nbgrader.api import Gradebook
 
-    course = copy_course(assignment, workdir)
+    course = copy_course(assignment, workdir, root)
     nbgrader_command("generate_assignment", assignment, "--force", course_root=course)
     for student, nbs in submissions.items():
         folder = course / "submitted" / student / assignment

@@ -88,8 +88,9 @@ def long_array_message():
 def test_a_long_array_message_is_shown_whole_in_the_table():
     message = long_array_message()
     assert len(message) > 400
-    result = dict(tests=[dict(grade_id="test_conv2d_forward", points=0.0, max_points=2,
-                              message=message)], score=0.0, max_score=2, status="graded", notes=[])
+    from nncourse.autograde import CellScore, NotebookResult, Status
+    result = NotebookResult("ann", "cnn", Status.GRADED, score=0.0, max_score=2, tests=[
+        CellScore("test_conv2d_forward", 0.0, 2, message)])
     text = check.table(result, "cnn.ipynb (07-cnn)")
     for line in message.splitlines():
         assert line.strip() in text, f"the table lost: {line}"
@@ -103,8 +104,8 @@ def test_a_long_array_message_is_shown_whole_in_the_table():
 
 def test_the_graders_failure_message_keeps_the_whole_error():
     import nbformat
-    from nncourse import autograde
+    from nncourse.autograde import score
     ename, evalue = long_array_message().split(": ", 1)
     out = nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])
     cell = nbformat.v4.new_code_cell("test", outputs=[out])
-    assert autograde._error_line(cell) == long_array_message()
+    assert score.error_line(cell) == long_array_message()

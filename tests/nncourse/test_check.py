@@ -8,9 +8,12 @@ from conftest import ASSIGNMENT, RELEASE, dumps, hidden_sources, run_nncourse, s
 pytestmark = pytest.mark.slow
 
 
-def test_check_of_the_blank_release_fails_every_test_and_leaves_the_file_alone():
-    before = hashlib.sha256(RELEASE.read_bytes()).hexdigest()
-    result = run_nncourse("check", str(RELEASE), check=False)
+def test_check_of_the_blank_release_fails_every_test_and_leaves_the_file_alone(tmp_path):
+    # a copy, as a learner's own notebook: checking records a history beside the notebook
+    mine = tmp_path / RELEASE.name
+    mine.write_bytes(RELEASE.read_bytes())
+    before = hashlib.sha256(mine.read_bytes()).hexdigest()
+    result = run_nncourse("check", "--assignment", ASSIGNMENT, str(mine), check=False)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     for test in ("test_neuron_output", "test_step", "test_perceptron_update",
@@ -19,7 +22,7 @@ def test_check_of_the_blank_release_fails_every_test_and_leaves_the_file_alone()
         assert " 0 / " in row and "NotImplementedError" in row, row
     assert any(l.startswith("total") and l.split()[-3:] == ["0", "/", "8"] for l in lines)
     assert not [h for h in hidden_sources() if h in result.stdout + result.stderr]
-    assert hashlib.sha256(RELEASE.read_bytes()).hexdigest() == before
+    assert hashlib.sha256(mine.read_bytes()).hexdigest() == before
 
 
 def test_check_of_a_complete_notebook_gives_full_marks_and_exit_0(tmp_path):
@@ -39,5 +42,10 @@ def test_check_shows_the_failure_message_of_a_wrong_answer(tmp_path):
     mine.write_bytes(dumps(nb))
     result = run_nncourse("check", "--assignment", ASSIGNMENT, str(mine), check=False)
     assert result.returncode == 1
-    row = next(l for l in result.stdout.splitlines() if l.startswith("test_step"))
-    assert "0 / 1" in row and "AssertionError" in row and "expected" in row, row
+    lines = result.stdout.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.startswith("test_step"))
+    row = "\n".join(lines[at:at + 4])  # the message goes on, whole, under the failure column
+    assert "0 / 1" in lines[at] and "AssertionError" in lines[at], row
+    assert "expected:" in row and "got:" in row, row
+    # below the table, the test's hint and the section of the book that teaches it
+    assert "Hint (the step activation)" in result.stdout and "#The-perceptron" in result.stdout

@@ -71,13 +71,13 @@ def _processes_of(uid):
 
 def _printed(result):
     """What the notebook printed, as its feedback page shows it."""
-    return html.unescape(result["feedback_html"])
+    return html.unescape(result.feedback_html)
 
 
 def test_forked_kernels_grade_as_started_ones(two_runs):
     runs, _ = two_runs
-    assert [(r["status"], r["score"]) for r in runs] == [("graded", 8.0), ("graded", 8.0)], \
-        [r["notes"] for r in runs]
+    assert [(r.status, r.score) for r in runs] == [(autograde.Status.GRADED, 8.0)] * 2, \
+        [r.notes for r in runs]
 
 
 def test_nothing_of_one_notebook_reaches_the_next(two_runs):

@@ -224,7 +224,7 @@ def test_progress_and_summary_lines_and_exit_code(batch):
 
 def test_feedback_shows_outputs_but_never_hidden_tests(batch):
     feedback = batch["out"] / "feedback"
-    pages = list(feedback.glob("*/perceptron.html"))
+    pages = list(feedback.glob(f"*/{ASSIGNMENT}/perceptron.html"))
     assert len(pages) >= 15
     hidden = hidden_sources()
     for page in pages:
@@ -232,13 +232,14 @@ def test_feedback_shows_outputs_but_never_hidden_tests(batch):
         leaked = [h for h in hidden if h in text]
         assert not leaked, f"{page} shows hidden test source: {leaked[:2]}"
         assert "BEGIN HIDDEN TESTS" not in text
-    blank = (feedback / "blank" / "perceptron.html").read_text(encoding="utf-8")
+    blank = (feedback / "blank" / ASSIGNMENT / "perceptron.html").read_text(encoding="utf-8")
     assert "NotImplementedError" in blank
-    assert (feedback / "caf%E9" / "perceptron.html").exists()
+    assert (feedback / "caf%E9" / ASSIGNMENT / "perceptron.html").exists()
 
 
 def test_sandbox_kept_the_spy_in(batch):
-    spy = (batch["out"] / "feedback" / "spy" / "perceptron.html").read_text(encoding="utf-8")
+    spy = (batch["out"] / "feedback" / "spy" / ASSIGNMENT / "perceptron.html").read_text(
+        encoding="utf-8")
     assert "LEAKED" not in spy
     assert "network: ConnectionRefusedError" in spy or "network: OSError" in spy
     assert batch["listener"].connections == 0

@@ -131,5 +131,6 @@ def test_dask_cluster_grades_a_zip_and_refuses_escaping_entries(tmp_path):
     assert not escape.exists() and not (tmp_path / "abs").exists()
     written = {p.relative_to(out).parts[0] for p in out.rglob("*")}
     assert written <= {"results", "feedback", "gradebook.db", "grades.csv", "report.html",
-                       "score_histogram.png", "pass_rate.png"}
+                       "score_histogram.png", "pass_rate.png", "nbgrader_config.py",
+                       "submitted", "autograded"}
     assert "escaped.ipynb" in (out / "report.html").read_text(encoding="utf-8")

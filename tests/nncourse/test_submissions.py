@@ -3,6 +3,7 @@ import os
 import zipfile
 
 from nncourse import submissions
+from nncourse.autograde import CellScore, NotebookResult, Status
 from nncourse.check import table
 
 
@@ -68,10 +69,9 @@ def test_digest_changes_with_content_only():
 
 
 def test_table_lists_each_test_then_the_total():
-    result = dict(status="graded", notes=[], score=2.0, max_score=5.0, tests=[
-        dict(grade_id="test_a", points=2.0, max_points=2.0, message=""),
-        dict(grade_id="test_b", points=0.0, max_points=3.0,
-             message="AssertionError: f(1) expected 2.0 got 3.0")])
+    result = NotebookResult("ann", "nb", Status.GRADED, score=2.0, max_score=5.0, tests=[
+        CellScore("test_a", 2.0, 2.0, ""),
+        CellScore("test_b", 0.0, 3.0, "AssertionError: f(1) expected 2.0 got 3.0")])
     lines = table(result, "nb.ipynb").splitlines()
     assert lines[4].split() == ["test_a", "2", "/", "2"]
     assert lines[5].startswith("test_b") and lines[5].endswith("expected 2.0 got 3.0")
