@@ -169,7 +169,7 @@ def test_previous_and_next_links_are_readable_at_every_width(browser, site, widt
 # this list once every figure on its page is done).
 FIGURES_DONE = ["01-perceptron", "02-activations", "03-forward-pass", "04-losses", "05-backprop",
                 "06-training", "07-cnn", "08-rnn-lstm", "09-regularisation",
-                "11-attention"]
+                "10-interview", "11-attention"]
 FIGURES = """() => Array.from(document.querySelectorAll('main img')).map(img => {
     const fig = img.closest('figure');
     const text = s => (fig && fig.querySelector(s)) ? fig.querySelector(s).innerText.trim() : '';
