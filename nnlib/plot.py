@@ -411,3 +411,62 @@ def draw_lstm_cell(ax=None):
     _arrow(ax, (8.25, 2.9), (9.28, 2.9), "h out")
     _node(ax, (9.7, 2.9), "$h_t$", "h_next", radius=0.42, color="white")
     return ax
+
+
+def draw_transformer_block(norm_first=False, ax=None):
+    """A transformer encoder block, as ``TransformerEncoderLayer`` computes it, left to right:
+    multi-head self-attention (queries, keys and values all from the input x), added back to its
+    input by a residual connection, then a position-wise feed-forward network (linear1, the
+    activation, linear2), added back the same way. Post-norm (``norm_first=False``, the 2017
+    paper and PyTorch's default) puts LayerNorm after each sum:
+
+        x = norm1(x + self_attn(x));   x = norm2(x + ff(x))
+
+    pre-norm (``norm_first=True``) puts it at the start of each branch, so the residual path from
+    input to output passes through nothing but sums:
+
+        x = x + self_attn(norm1(x));   x = x + ff(norm2(x))
+
+    Parts (gids): ``input``, ``self-attention``, ``feed-forward``, ``norm1``, ``norm2``,
+    ``add 1``, ``add 2``, ``residual 1``, ``residual 2``, ``output``, ``queries``, ``keys``,
+    ``values``. Returns the Axes.
+    """
+    ax = _canvas(ax, 12.4, 3.4, figsize=(COLUMN_WIDTH, COLUMN_WIDTH * 3.6 / 12.8))
+    mid, arc = 1.3, 2.9
+    _node(ax, (0.4, mid), "$x$", "input", radius=0.36)
+    # each stage: (x position, gid, label, width); the norms go where norm_first puts them
+    if norm_first:
+        stages = [(2.2, "norm1", "layer\nnorm", 1.2), (4.1, "self-attention", "multi-head\nattention", 1.8),
+                  (5.6, "add 1", None, None), (7.2, "norm2", "layer\nnorm", 1.2),
+                  (9.1, "feed-forward", "feed-\nforward", 1.4), (10.5, "add 2", None, None)]
+        branches = {"residual 1": (1.1, 5.6), "residual 2": (6.1, 10.5)}
+    else:
+        stages = [(2.2, "self-attention", "multi-head\nattention", 1.8), (3.8, "add 1", None, None),
+                  (5.4, "norm1", "layer\nnorm", 1.2), (7.3, "feed-forward", "feed-\nforward", 1.4),
+                  (8.8, "add 2", None, None), (10.4, "norm2", "layer\nnorm", 1.2)]
+        branches = {"residual 1": (1.0, 3.8), "residual 2": (6.3, 8.8)}
+    right_edge = 0.76
+    for x, gid, label, width in stages:
+        left = x - (width / 2 if width else 0.25)
+        _arrow(ax, (right_edge, mid), (left, mid), f"into {gid}")
+        if width:
+            color = "#fde9c9" if gid in ("self-attention", "feed-forward") else "#e8eef7"
+            _box(ax, (x, mid), width, 1.0, label, gid, color=color, fontsize=9)
+            right_edge = x + width / 2
+        else:
+            _node(ax, (x, mid), "$+$", gid, radius=0.25)
+            right_edge = x + 0.25
+    _arrow(ax, (right_edge, mid), (11.9, mid), "into output")
+    ax.text(12.2, mid, "$y$", ha="center", va="center", gid="output")
+    # the residual connections: up from the branch point, along the top, down into the sum
+    for gid, (x0, x1) in branches.items():
+        ax.plot([x0, x0, x1], [mid, arc, arc], color="0.25", lw=1.1, zorder=1, gid=gid)
+        _arrow(ax, (x1, arc), (x1, mid + 0.25), gid + " in")
+    # queries, keys and values all come from the same input: self-attention
+    attn_x = next(x for x, gid, *_ in stages if gid == "self-attention")
+    for k, name in enumerate(("queries", "keys", "values")):
+        ax.text(attn_x - 0.5 + 0.5 * k, mid - 0.85, "QKV"[k], ha="center", va="center",
+                fontsize=9, gid=name)
+    ax.text(6.2, 0.05, "pre-norm: x + f(LayerNorm(x))" if norm_first else
+            "post-norm: LayerNorm(x + f(x))", ha="center", va="center", gid="rule")
+    return ax

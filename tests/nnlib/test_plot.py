@@ -225,3 +225,23 @@ def test_draw_lstm_cell_has_its_four_gates_and_both_states():
                  "h_prev", "x", "h_next"]:
         assert part in found, f"the LSTM cell diagram has no '{part}'"
     assert {"$f$", "$i$", "$g$", "$o$", "$c_t$", "$h_t$", "$x_t$"} <= texts(ax)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_draw_transformer_block_puts_the_norms_where_norm_first_says(norm_first):
+    ax = plot.draw_transformer_block(norm_first=norm_first)
+    found = plot.parts(ax)
+    for part in ("input", "self-attention", "feed-forward", "norm1", "norm2", "add 1", "add 2",
+                 "residual 1", "residual 2", "output", "queries", "keys", "values"):
+        assert part in found, f"draw_transformer_block(norm_first={norm_first}) has no {part!r}"
+    # each box or sum carries its label at its centre
+    x = {text.get_gid()[:-len(" label")]: text.get_position()[0] for text in ax.texts
+         if text.get_gid() in {f"{g} label" for g in ("self-attention", "feed-forward", "norm1",
+                                                       "norm2", "add 1", "add 2")}}
+    # post-norm: attention, sum, norm; pre-norm: norm, attention, sum (and the same for the FFN)
+    order = sorted(x, key=x.get)
+    expected = (["norm1", "self-attention", "add 1", "norm2", "feed-forward", "add 2"] if norm_first
+                else ["self-attention", "add 1", "norm1", "feed-forward", "add 2", "norm2"])
+    assert order == expected, f"stages left to right: {order}, expected {expected}"
+    width = ax.figure.get_size_inches()[0]
+    assert width <= plot.COLUMN_WIDTH, f"the diagram is {width} in wide, the column {plot.COLUMN_WIDTH}"
