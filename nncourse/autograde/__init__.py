@@ -8,7 +8,7 @@ process pool or a Dask cluster). The stages, in nbgrader's order:
 1. ``parse``     the bytes as a notebook, or one sentence saying why not;
 2. ``sanitize``  nbgrader's sanitize preprocessors, the master standing in for the gradebook;
 3. ``execute``   nbgrader's ``Execute``, the kernel in the sandbox, with budgets and the guard;
-4. ``score``     ``LimitOutput``, then each graded cell scored as ``SaveAutoGrades`` scores it;
+4. ``score``     ``IgnorePattern``, ``ClearMetadata``, ``LimitOutput``, then each graded cell scored as ``SaveAutoGrades`` scores it;
 5. ``feedback``  the learner's page, from nbgrader's feedback template.
 """
 import time
@@ -39,7 +39,7 @@ def grade_notebook(raw, nbmaster, assignment, student="", files=None, limits=Non
                             fork_server=fork_server, config=config)
     nb = score.mark_not_run(nb, run)
     notes += score.run_notes(nb, run)
-    nb = score.limit_output(nb, nbmaster, assignment, config=config)
+    nb = score.after_execute(nb, nbmaster, assignment, config=config)
     nb = score.mark_tampered(nb, run, notes)
     tests, comments = score.score_cells(nb, nbmaster)
     total = sum(t.points or 0.0 for t in tests)

@@ -76,8 +76,8 @@ def sanitize(nb, nbmaster, assignment, notes, config=None):
 def _preprocess(nb, nbmaster, assignment, config):
     resources = {"nbgrader": {"notebook": nbmaster.name, "assignment": assignment,
                               "db_url": "master://", "student": ""}}
-    nb, resources = ClearOutput().preprocess(nb, resources)
-    nb, resources = DeduplicateIds().preprocess(nb, resources)
+    nb, resources = ClearOutput(config=config)(nb, resources)  # each only when enabled, as
+    nb, resources = DeduplicateIds(config=config)(nb, resources)  # nbgrader's converter runs it
     for cell in nb.cells:  # DeduplicateIds leaves {} behind, which OverwriteCells trips over
         if cell.metadata.get("nbgrader") == {}:
             del cell.metadata["nbgrader"]
@@ -91,7 +91,7 @@ def _preprocess(nb, nbmaster, assignment, config):
     if overwrite.add_missing_cells:
         nb, resources = overwrite.add_missing_grade_cells(nb, resources)
         nb, resources = overwrite.add_missing_task_cells(nb, resources)
-    nb, resources = CheckCellMetadata().preprocess(nb, resources)
+    nb, resources = CheckCellMetadata(config=config)(nb, resources)
     return from_dict(nb)  # the cells added back hold plain dicts
 
 

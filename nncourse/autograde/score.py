@@ -1,6 +1,7 @@
 """Stage 4, score: what the run did, in sentences, and each graded cell scored as nbgrader does.
 
-After the run: nbgrader's ``LimitOutput``; a test cell run after the learner's code replaced what
+After the run: nbgrader's ``IgnorePattern``, ``ClearMetadataPreprocessor`` and ``LimitOutput``
+(each as the course's configuration sets it); a test cell run after the learner's code replaced what
 the tests use gets an error output saying so (so it scores 0, in the gradebook and in the
 autograded notebook alike); then every graded cell is scored by ``nbgrader.utils.determine_grade``
 and flagged for manual grading by ``SaveAutoGrades``' rule, and answer and task cells get its
@@ -8,7 +9,8 @@ auto comment.
 """
 import nbformat
 from nbgrader import utils
-from nbgrader.preprocessors import LimitOutput
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import IgnorePattern, LimitOutput
 
 from .result import CellScore, Status
 
@@ -23,6 +25,8 @@ EVENTS = {"timeout": (Status.TIMEOUT, "time limit reached in cell {n} ({time}): 
           "memory": (Status.MEMORY, "memory limit reached in cell {n} ({memory:.3g} GiB): the "
                                     "cells after it did not run")}
 TAMPERED = "TestsReplaced"
+# nbgrader's Autograde.autograde_preprocessors between Execute and SaveAutoGrades
+AFTER_EXECUTE = (IgnorePattern, ClearMetadataPreprocessor, LimitOutput)
 
 
 def run_notes(nb, run):
@@ -73,9 +77,14 @@ def mark_tampered(nb, run, notes):
     return nb
 
 
-def limit_output(nb, nbmaster, assignment, config=None):
+def after_execute(nb, nbmaster, assignment, config=None):
+    """nbgrader's preprocessors between ``Execute`` and ``SaveAutoGrades``, in its order and as
+    the course configures them: ``IgnorePattern`` (stderr lines matching its pattern dropped;
+    off unless enabled), nbconvert's ``ClearMetadataPreprocessor`` (off unless enabled) and
+    ``LimitOutput``. Each runs only when enabled, as nbgrader's converter runs it."""
     resources = {"nbgrader": {"notebook": nbmaster.name, "assignment": assignment}}
-    nb, _ = LimitOutput(config=config).preprocess(nb, resources)
+    for preprocessor in AFTER_EXECUTE:
+        nb, resources = preprocessor(config=config)(nb, resources)
     return nb
 
 

@@ -30,6 +30,9 @@ RIGHT = {
     "mean": "def mean(xs):\n    return sum(xs) / len(xs)",
     "hyp": "def hypotenuse(a, b):\n    return math.sqrt(a * a + b * b)",
 }
+NOISY_MEAN = ("import sys\n\ndef mean(xs):\n"
+              "    print('DeprecationWarning: use statistics.fmean', file=sys.stderr)\n"
+              "    return sum(xs) / len(xs)")
 
 
 def nbgrader(*args, cwd):
@@ -75,7 +78,13 @@ def submissions(release, folder):
                   "problem2": answer(p2, plot_squares=plot)}, None),
         # the second notebook never handed in
         "erin": ({"problem1": answer(p1, **RIGHT)}, ON_TIME),
+        # right, but mean() prints a deprecation notice to stderr (the course ignores those)
+        "frank": ({"problem1": answer(p1, **{**RIGHT, "mean": NOISY_MEAN}),
+                   "problem2": answer(p2, **RIGHT)}, ON_TIME),
     }
+    # metadata JupyterLab leaves on a cell, which the course's ClearMetadataPreprocessor clears
+    for cell in students["alice"][0]["problem1"].cells:
+        cell.metadata["tags"] = ["draft"]
     for student, (nbs, stamp) in students.items():
         d = folder / student / "ps1"
         d.mkdir(parents=True)
@@ -140,6 +149,40 @@ def test_every_grade_timestamp_and_penalty_equals_plain_nbgrader(graded):
     assert theirs["carol", "problem2", "test_hyp"][0] == 1.0
     assert theirs["bob", "seconds_late"] > 0 and theirs["bob", "problem1", "late_penalty"] > 0
     assert theirs["erin", "problem2", "test_hyp"] == (0.0, None, False, 4.0)
+    # the course's IgnorePattern: stderr matching it is not a failure
+    assert theirs["frank", "problem1", "test_mean"][0] == theirs["frank", "problem1",
+                                                                 "test_mean"][3] > 0
+
+
+def test_autograded_notebooks_equal_plain_nbgraders(graded):
+    """Outputs (after IgnorePattern and LimitOutput) and metadata (after ClearMetadata) of every
+    cell, as nbgrader's autograded/ copy holds them; execution details aside."""
+    def view(path):
+        nb = nbformat.read(path, as_version=4)
+        cells = []
+        for cell in nb.cells:
+            outputs = [{k: v for k, v in o.items() if k not in ("execution_count", "metadata")}
+                       for o in cell.get("outputs", [])]
+            cells.append((cell.cell_type, cell.source, dict(cell.metadata), outputs))
+        return cells
+
+    compared = 0
+    for student in graded["students"]:
+        for theirs in sorted((graded["plain"] / "autograded" / student / "ps1").glob("*.ipynb")):
+            ours = graded["out"] / "autograded" / student / "ps1" / theirs.name
+            a, b = view(theirs), view(ours)
+            assert len(a) == len(b), f"{student}/{theirs.name}: {len(a)} cells, ours {len(b)}"
+            for i, (x, y) in enumerate(zip(a, b)):
+                assert x == y, f"{student}/{theirs.name} cell {i + 1}:\nnbgrader {x}\nours     {y}"
+            compared += 1
+    assert compared == 2 * len(graded["students"]) - 1  # erin handed in one notebook
+    alice = nbformat.read(graded["out"] / "autograded" / "alice" / "ps1" / "problem1.ipynb", 4)
+    # ClearMetadataPreprocessor clears code cells' metadata (not markdown cells')
+    assert [c.metadata.get("tags") for c in alice.cells if c.cell_type == "code"] == \
+        [None] * sum(c.cell_type == "code" for c in alice.cells)
+    assert any(c.metadata.get("tags") == ["draft"] for c in alice.cells), "the test saw tags"
+    frank = nbformat.read(graded["out"] / "autograded" / "frank" / "ps1" / "problem1.ipynb", 4)
+    assert not any(o.get("name") == "stderr" for c in frank.cells for o in c.get("outputs", []))
 
 
 def test_grades_csv_shows_manual_grading_lateness_and_penalty(graded):
@@ -199,7 +242,7 @@ def test_a_new_gradebook_beside_an_existing_grading_folder_is_filled(graded, tmp
     db = f"sqlite:///{tmp_path / 'new.db'}"
     again = run_nncourse("grade", "ps1", str(graded["subs"]), "--course", str(graded["ours"]),
                          "--out", str(graded["out"]), "--duedate", DUE, "--db", db)
-    assert "5 to grade" in again.stdout
+    assert "6 to grade" in again.stdout
     with Gradebook(db) as gb:
         assert {s.student.id for s in gb.find_assignment("ps1").submissions} == \
             set(graded["students"])
