@@ -80,3 +80,16 @@ def test_the_repository_button_appears_once_the_url_is_set():
     config = (ROOT / "_config.yml").read_text()
     assert re.search(r"^repository:\n  url: ", config, flags=re.M), "_config.yml: no repository url"
     assert "repository_button: _ext" in config, "_config.yml does not load the extension"
+
+
+def test_the_grading_tools_do_not_build_an_iri_grammar_when_imported():
+    """jsonschema 4.25 and later, through its format-nongpl extra (which jupyter-events asks
+    for), import rfc3987-syntax, which builds some 35 Earley parsers at import: 1.3 s added to
+    every nncourse check and every tool that reads a notebook with nbformat. No notebook schema
+    uses the formats it checks; the constraints pin jsonschema 4.24.1, whose extra does not pull
+    it in."""
+    code = "import sys, nncourse.check, nbgrader.apps; print(sorted(m for m in sys.modules " \
+           "if m.split('.')[0] in ('rfc3987_syntax', 'lark')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]", f"importing the grading tools loaded {loaded}"
