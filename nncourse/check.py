@@ -8,7 +8,7 @@ and message, never the test's source.
 """
 from pathlib import Path
 
-from . import autograde, hints, master, sandbox
+from . import hints, master, prestart, sandbox
 from . import course as course_mod
 
 
@@ -98,9 +98,17 @@ def check(notebook, assignment=None, root=None, limits=None, out=print):
             raise WrongInput(f"{path.name} is not a notebook of {assignment}: "
                              f"expected one of {', '.join(sorted(m.notebooks))}")
         name = next(iter(m.notebooks))
-    result = autograde.grade_notebook(path.read_bytes(), m.notebooks[name], assignment,
-                                      files=m.files, limits=limits, use_bwrap=use_bwrap,
-                                      want_feedback=False, config=course_mod.load(root).config)
+    limits = limits or sandbox.Limits()
+    # the kernel starts (importing PyTorch) while this process imports nbgrader
+    kernel = prestart.start(limits, m.notebooks[name].protect, use_bwrap)
+    try:
+        from . import autograde
+        result = autograde.grade_notebook(path.read_bytes(), m.notebooks[name], assignment,
+                                          files=m.files, limits=limits, use_bwrap=use_bwrap,
+                                          want_feedback=False, prestarted=kernel,
+                                          config=course_mod.load(root).config)
+    finally:
+        kernel.close()
     out(table(result, f"{path.name} ({assignment})"))
     advice = hints.after_check(result, path, root, assignment)  # also kept for nncourse progress
     if advice:
@@ -114,6 +122,7 @@ def _pts(x):
 
 def table(result, title):
     """The result as a plain-text table: one row per test, then the total."""
+    from .autograde import Status
     rows = [(t.grade_id, f"{_pts(t.points)} / {_pts(t.max_points)}", t.message)
             for t in result.tests]
     w_id = max([len("test")] + [len(r[0]) for r in rows] + [len("total")])
@@ -128,7 +137,7 @@ def table(result, title):
     lines.append(f"{'-' * w_id}  {'-' * w_pts}")
     total = f"{_pts(result.score)} / {_pts(result.max_score)}"
     lines.append(f"{'total':<{w_id}}  {total:>{w_pts}}")
-    if result.status is not autograde.Status.GRADED or result.notes:
+    if result.status is not Status.GRADED or result.notes:
         lines.append("")
         lines.append(f"status: {result.status}")
         lines.extend(f"  - {n}" for n in result.notes)

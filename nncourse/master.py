@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-import nbformat
-from nbgrader.api import Gradebook, MissingEntry
-
 from . import course as course_mod
 from . import release
 from .selfcheck import hidden_regions as _hidden_regions
@@ -106,6 +103,7 @@ def _imports(sources):
 def test_imports(assignment, root=COURSE_ROOT):
     """What the read-only and test cells of ``solutions/ASSIGNMENT`` import, read straight from
     the notebooks: enough to warm a fork server before the gradebook has the assignment."""
+    import nbformat
     sources = []
     for p in sorted(course_mod.load(root).require(assignment).glob("*.ipynb")):
         for cell in nbformat.read(p, as_version=4).cells:
@@ -118,6 +116,8 @@ def test_imports(assignment, root=COURSE_ROOT):
 
 def build(assignment, db_url, root=COURSE_ROOT):
     """Store ``solutions/ASSIGNMENT`` in the gradebook at ``db_url`` and return its Master."""
+    import nbformat
+    from nbgrader.api import Gradebook
     root = Path(root)
     with tempfile.TemporaryDirectory(prefix="nncourse-master-") as tmp:
         course = release.copy_course(assignment, tmp, root)
@@ -213,6 +213,7 @@ class MasterGradebook:
         return False
 
     def find_source_cell(self, grade_id, notebook, assignment):
+        from nbgrader.api import MissingEntry
         if grade_id not in self.nb.source_cells:
             raise MissingEntry()
         return SimpleNamespace(name=grade_id, **self.nb.source_cells[grade_id])
@@ -223,6 +224,7 @@ class MasterGradebook:
         if grade_id in self.nb.task_cells:
             return SimpleNamespace(name=grade_id, cell_type="markdown",
                                    **self.nb.task_cells[grade_id])
+        from nbgrader.api import MissingEntry
         raise MissingEntry()
 
     def find_notebook(self, notebook, assignment):

@@ -48,9 +48,11 @@ class Limits:
     def from_config(cls, config, timeout=None):
         """The limits for a course: a cell's time limit is its ``Execute.timeout`` (nbgrader's
         default, 30 s, when it sets none), the notebook's ``timeout`` (default 120 s)."""
-        from nbgrader.preprocessors import Execute
         timeout = float(timeout) if timeout else cls.timeout
-        cell = config.get("Execute", {}).get("timeout", Execute.timeout.default_value)
+        cell = config.get("Execute", {}).get("timeout")
+        if cell is None:  # (imported only then: nbgrader takes a second to import)
+            from nbgrader.preprocessors import Execute
+            cell = Execute.timeout.default_value
         cell = float(cell) if cell and cell > 0 else timeout
         return cls(timeout=timeout, cell_timeout=min(cell, timeout))
 

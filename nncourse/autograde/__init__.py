@@ -25,7 +25,7 @@ __all__ = ["grade_notebook", "feedback_from_autograded", "unscored", "CellScore"
 
 def grade_notebook(raw, nbmaster, assignment, student="", files=None, limits=None,
                    use_bwrap=True, notes=None, want_feedback=True, fork_server=None,
-                   config=None):
+                   config=None, prestarted=None):
     """Grade the bytes of one submitted notebook; return its ``NotebookResult``."""
     t0 = time.monotonic()
     notes = [(Status(s), m) for s, m in notes or []]
@@ -36,7 +36,7 @@ def grade_notebook(raw, nbmaster, assignment, student="", files=None, limits=Non
     t1 = time.monotonic()
 
     run = run_stage.execute(nb, nbmaster, files=files, limits=limits, use_bwrap=use_bwrap,
-                            fork_server=fork_server, config=config)
+                            fork_server=fork_server, config=config, prestarted=prestarted)
     nb = score.mark_not_run(nb, run)
     notes += score.run_notes(nb, run)
     nb = score.after_execute(nb, nbmaster, assignment, config=config)

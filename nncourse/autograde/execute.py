@@ -33,6 +33,7 @@ class SandboxKernelManager(AsyncKernelManager):
     sandbox = AnyTrait()
     protect = AnyTrait()
     uid = AnyTrait(None)
+    prestarted = AnyTrait(None)   # a prestart.Prestarted kernel to adopt rather than start
 
     def format_kernel_cmd(self, extra_arguments=None):
         if self.uid is not None:
@@ -48,7 +49,13 @@ class SandboxKernelManager(AsyncKernelManager):
         A client that asks before that loses its first ``kernel_info`` request and waits a
         full second to ask again; with Unix sockets the bound sockets are files, so look.
         """
-        await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.prestarted is None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        else:  # what LocalProvisioner.launch_kernel records of a process it starts
+            prov, proc = self.provisioner, self.prestarted.proc
+            prov.process, prov.pid, prov.pgid = proc, proc.pid, os.getpgid(proc.pid)
+            prov.cwd = kw.get("cwd")
+            self._reconcile_connection_info(prov.connection_info)
         sockets = [Path(f"{self.ip}-{getattr(self, f'{c}_port')}")
                    for c in ("shell", "iopub", "stdin", "control", "hb")]
         deadline = time.monotonic() + 60
@@ -61,9 +68,10 @@ class SandboxKernelManager(AsyncKernelManager):
 class SandboxedExecute(Execute):
     """nbgrader's Execute, with the kernel in the sandbox, a budget, an output cap, the guard."""
 
-    def __init__(self, sandbox, protect, kinds, **kw):
+    def __init__(self, sandbox, protect, kinds, prestarted=None, **kw):
         super().__init__(**kw)
         self.sandbox, self.protect, self.kinds = sandbox, protect, kinds
+        self.prestarted = prestarted
         self.timeout = int(sandbox.limits.cell_timeout)
         self.shutdown_kernel = "immediate"
         self.events = []          # (cell index, what happened)
@@ -81,7 +89,7 @@ class SandboxedExecute(Execute):
             os.chown(conn_dir, self.sandbox.uid, self.sandbox.uid)
         self.km = SandboxKernelManager(sandbox=self.sandbox, protect=self.protect,
                                        uid=self.sandbox.uid, transport="ipc",
-                                       ip=str(conn_dir / "k"))
+                                       ip=str(conn_dir / "k"), prestarted=self.prestarted)
         self.km.connection_file = str(conn_dir / "kernel.json")
         self.km._kernel_spec = KernelSpec(argv=["python"], display_name="sandbox",
                                           language="python", interrupt_mode="message")
@@ -135,7 +143,8 @@ class SandboxedExecute(Execute):
 
     async def _run(self, nb, workdir, env):
         started = time.monotonic()
-        with open(self.sandbox.workdir.parent / "kernel.log", "wb") as log:
+        # a prestarted kernel has been writing to it already
+        with open(self.sandbox.workdir.parent / "kernel.log", "ab") as log:
             return await self._run_logged(nb, workdir, env, log, started)
 
     async def _run_logged(self, nb, workdir, env, log, started):
@@ -233,29 +242,38 @@ class GraderFault(RuntimeError):
 
 
 def execute(nb, nbmaster, files=None, limits=None, use_bwrap=True, fork_server=None,
-            config=None):
-    """Run ``nb`` (changed in place) in a sandboxed kernel; return the ``Run``."""
+            config=None, prestarted=None):
+    """Run ``nb`` (changed in place) in a sandboxed kernel; return the ``Run``.
+
+    The kernel is started here, forked from ``fork_server``, or ``prestarted`` (a
+    ``prestart.Prestarted`` made with these limits and the notebook's protected modules)."""
     limits = limits or sb.Limits()
     kinds = {i: classify(c) for i, c in enumerate(nb.cells)}
     if fork_server is not None:
         fork_server.wait_ready()
-    tmp = Path(tempfile.mkdtemp(prefix="nncourse-run-",
-                                dir=fork_server.base if fork_server else None))
+    if prestarted is not None:
+        tmp = prestarted.tmp
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="nncourse-run-",
+                                    dir=fork_server.base if fork_server else None))
     try:
         workdir = tmp / "work"
-        workdir.mkdir()
+        workdir.mkdir(exist_ok=True)
         for rel, content in (files or {}).items():
             dest = workdir / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(content)
-        uid = sb.fresh_uid() if use_bwrap else None
-        if uid is not None:
+        if prestarted is not None:
+            box = prestarted.box
+        else:
+            box = sb.Sandbox(workdir=workdir, limits=limits, use_bwrap=use_bwrap,
+                             uid=sb.fresh_uid() if use_bwrap else None, fork_server=fork_server)
+        if box.uid is not None:
             for p in [tmp, *workdir.rglob("*"), workdir]:
-                os.chown(p, uid, uid)
-        box = sb.Sandbox(workdir=workdir, limits=limits, use_bwrap=use_bwrap, uid=uid,
-                         fork_server=fork_server)
+                os.chown(p, box.uid, box.uid)
         env = box.env()
-        ex = SandboxedExecute(box, nbmaster.protect, kinds, config=config)
+        ex = SandboxedExecute(box, nbmaster.protect, kinds, prestarted=prestarted,
+                              config=config)
         started = time.monotonic()
         ex.nb = nb
         ex.resources = {"metadata": {"path": str(workdir)}}
@@ -267,6 +285,8 @@ def execute(nb, nbmaster, files=None, limits=None, use_bwrap=True, fork_server=N
             raise GraderFault(f"the grading kernel failed: {type(exc).__name__}: {exc}\n"
                               f"{tail}") from exc
     finally:
+        if prestarted is not None:
+            prestarted.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return Run(kinds=kinds, events=ex.events, not_run=ex.not_run, tampered=ex.tampered,
                truncated=ex.truncated, kernel_seconds=ex.kernel_seconds, limits=limits,
