@@ -108,6 +108,7 @@ def _kernel(req, log_fd):
     os.environ.clear()
     os.environ.update(view["env"])
     os.chdir(view["cwd"])
+    sys.path[0] = view["cwd"]  # not the fork server's folder: as ``python -m`` started here has it
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(log_fd, 1)

@@ -64,7 +64,7 @@ class View:
       (``/usr``, ``/etc``, the venv, nnlib, this package);
     - ``writable``: its own fresh work folder (its home and current folder, ``cwd``), holding
       only the files the assignment ships beside its notebooks, and its connection's folder;
-    - a fresh, empty ``/tmp``, its own ``/proc`` and ``/dev``;
+    - a fresh, empty ``/tmp`` that anyone may write (mode 1777), its own ``/proc`` and ``/dev``;
     - nothing else: not ``solutions/``, not the gradebook, not other students' work;
     - ``namespaces`` of its own, besides a mount namespace: ``net`` with only a loopback
       device, so no network; ``pid``, so it and all it starts die with the grader; ``uts``,
@@ -111,10 +111,12 @@ class Sandbox:
         bin_dir = str(Path(sys.executable).parent)
         return {
             "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.workdir), "TMPDIR": str(self.workdir), "LANG": "C.UTF-8",
-            "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", "NBGRADER_EXECUTION": "autograde",
+            # PWD: bubblewrap sets it as it enters the folder; the fork server has it from here
+            "HOME": str(self.workdir), "PWD": str(self.workdir), "TMPDIR": str(self.workdir),
+            "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
+            "NBGRADER_EXECUTION": "autograde",
             "NNCOURSE_LIMITS": ",".join(str(int(v)) for v in (
                 self.limits.cpu, self.limits.memory, self.limits.file_size,
                 self.limits.processes)),
@@ -168,7 +170,7 @@ class Sandbox:
         else:
             cmd.append("--unshare-user-try")
         cmd += ["--die-with-parent", "--new-session", "--hostname", view.hostname,
-                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+                "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
         made = set()
         for p in view.readonly + view.writable:
             # parents that bwrap would create as 0700 must be traversable by the kernel's uid
