@@ -3,15 +3,19 @@
 Runs inside bubblewrap (``sandbox.ForkServer`` starts it), as root of that sandbox (the grader
 runs as root), and never runs student code itself. It has imported numpy, torch, nnlib, the course's
 helpers and ipykernel, so a kernel forked from it starts without paying those imports again.
-For each request (one notebook) it forks a child that, before any student code runs:
+Each request (one notebook) carries the ``sandbox.View`` its kernel must see, the one a kernel
+started by bubblewrap gets; the fork server's own sandbox was made from the same read-only
+paths. For each request it forks a child that, before any student code runs:
 
-1. enters new mount, network, IPC, UTS and PID namespaces of its own, so nothing it starts or
-   leaves behind is seen by the next notebook: a fresh ``/tmp``, the worker's other folders
-   hidden, a loopback device of its own, its own ``/proc``;
+1. enters the view's namespaces, so nothing it starts or leaves behind is seen by the next
+   notebook: a fresh ``/tmp`` (which hides the worker's folder, and with it other notebooks'
+   run folders), the view's folders under it put back, the view's hostname, a loopback device
+   of its own, its own ``/proc``;
 2. forks the kernel as the first process after the namespace's init, so the whole namespace,
    daemons included, dies with the kernel;
-3. drops to the notebook's own uid with no capabilities, no new privileges and the limits of
-   ``_kernel_boot.apply_limits``; then starts ipykernel with the guard's baseline taken afresh.
+3. drops to the view's uid with no capabilities and no new privileges, takes the view's
+   environment and folder, then starts the kernel as ``_kernel_boot`` does: the limits, then
+   ipykernel with the guard's baseline taken afresh.
 
 The request comes over a Unix socket from ``_spawn.py``, the process the kernel manager sees as
 the kernel; when that process goes (it was killed, or the grader stopped), the kernel is killed.
@@ -26,8 +30,8 @@ import socket
 import struct
 import sys
 
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+CLONE_NEWNS = 0x00020000
+NAMESPACES = dict(uts=0x04000000, ipc=0x08000000, pid=0x20000000, net=0x40000000)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
@@ -54,34 +58,27 @@ def _loopback_up():
         fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))  # SIOCSIFFLAGS
 
 
-def _code_under_tmp():
-    """Folders the kernel must read that may lie under /tmp (a course checked out there):
-    Python's prefixes, this package and nnlib. The sandbox bound them read-only."""
-    import nnlib
-    from nncourse.sandbox import PACKAGE_DIR
-    paths = {sys.prefix, sys.base_prefix, str(PACKAGE_DIR),
-             os.path.dirname(os.path.realpath(nnlib.__file__))}
-    return sorted(p for p in paths if p.startswith("/tmp/") and os.path.isdir(p))
-
-
-def _isolate(req):
-    """In the forked child, still privileged: namespaces and the file system view."""
+def _isolate(view):
+    """In the forked child, still privileged: the view's namespaces and file system."""
     os.setsid()
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID |
-                         CLONE_NEWNET), "unshare")
+    flags = CLONE_NEWNS
+    for ns in view["namespaces"]:
+        flags |= NAMESPACES[ns]
+    _check(_libc.unshare(flags), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    # a fresh /tmp hides the worker's folder (it lives in /tmp); put this notebook's run
-    # folder back at its own path, and, read-only, the code it runs if that lives in /tmp
-    keep = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY))
-            for path in [req["run"], *_code_under_tmp()]]
+    # a fresh /tmp hides the worker's folder (it lives in /tmp); put the view's folders that
+    # lie in /tmp back at their own paths: the code (a course checked out there) read-only
+    keep = [(path, path in view["writable"], os.open(path, os.O_PATH | os.O_DIRECTORY))
+            for path in view["readonly"] + view["writable"] if path.startswith("/tmp/")]
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
-    for index, (path, fd) in enumerate(keep):
+    for path, writable, fd in keep:
         os.makedirs(path, mode=0o755, exist_ok=True)
         _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-        if index:  # the code, unlike the run folder, stays read-only
+        if not writable:
             _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
         os.close(fd)
-    _check(_libc.sethostname(b"sandbox", 7), "sethostname")
+    hostname = view["hostname"].encode()
+    _check(_libc.sethostname(hostname, len(hostname)), "sethostname")
     _loopback_up()
 
 
@@ -91,9 +88,8 @@ def _clear_capabilities():
     _check(_libc.capset(header, data), "capset")
 
 
-def _drop(req):
-    """Become the notebook's uid: no capabilities, no new privileges, the limits."""
-    uid = req.get("uid")
+def _drop(uid):
+    """Become the notebook's uid: no capabilities, no new privileges."""
     if uid is not None:
         for cap in range(64):
             _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails past the last cap: fine
@@ -102,17 +98,17 @@ def _drop(req):
         os.setresuid(uid, uid, uid)  # clears the effective and permitted capabilities
     _clear_capabilities()  # and the inheritable ones, as setpriv --inh-caps=-all does
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    os.environ.clear()
-    os.environ.update(req["env"])
-    from nncourse import _kernel_boot
-    _kernel_boot.apply_limits()
 
 
 def _kernel(req, log_fd):
-    """Pid 2 of the new PID namespace: the kernel."""
+    """Pid 2 of the new PID namespace: the kernel, in the view's environment and folder."""
+    view = req["view"]
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _drop(req)
-    os.chdir(req["cwd"])
+    _drop(view["uid"])
+    os.environ.clear()
+    os.environ.update(view["env"])
+    os.chdir(view["cwd"])
+    sys.path[0] = view["cwd"]  # not the fork server's folder: as ``python -m`` started here has it
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(log_fd, 1)
@@ -120,7 +116,7 @@ def _kernel(req, log_fd):
     os.closerange(3, 1 << 16)
     sys.argv = ["nncourse-kernel", "-f", req["connection_file"]]
     from nncourse import _kernel_boot
-    _kernel_boot.start_kernel(req.get("protect", []))
+    _kernel_boot.main()
 
 
 def _child(req, log_fd):
@@ -128,7 +124,7 @@ def _child(req, log_fd):
     try:
         os.closerange(3, log_fd)  # the zygote's sockets: not the kernel's business
         os.closerange(log_fd + 1, 1 << 16)
-        _isolate(req)
+        _isolate(req["view"])
         pid = os.fork()  # the first process of the new PID namespace: its init
         if pid == 0:
             pid = os.fork()

@@ -2,14 +2,9 @@
 
 Only the kernel is sandboxed. The process that drives it (nbclient, trusted) stays outside and
 talks to the kernel over Unix sockets in a folder both can see, so the kernel needs no network
-at all. Inside the sandbox the kernel sees
-
-- the system and the Python installation, read-only (``/usr``, ``/etc``, the venv, nnlib);
-- its own fresh work folder (read-write, its home and current folder), holding only the files
-  the assignment ships beside its notebooks;
-- nothing else: not ``solutions/``, not the gradebook, not other students' work;
-- no network: a network namespace of its own with only a loopback device;
-- its own PID namespace; it dies with the grader.
+at all. What the kernel sees is described once, by ``View``; it is started either by bubblewrap
+(``Sandbox.command``) or by a fork server (``ForkServer``, ``_zygote``), and both give it that
+view.
 
 Limits (set with ``resource.setrlimit`` in the kernel's own process before any student code
 runs, see ``_kernel_boot``): CPU seconds, address space, file size, number of processes. As
@@ -21,7 +16,7 @@ import os
 import shutil
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -63,6 +58,32 @@ class Limits:
 
 
 @dataclass
+class View:
+    """What the sandboxed kernel sees, as plain data: bubblewrap's arguments are made from it
+    (``Sandbox._wrap``), and the fork server applies it from its request (``_zygote``).
+
+    - ``readonly``: the system and the Python installation, read-only at their own paths
+      (``/usr``, ``/etc``, the venv, nnlib, this package);
+    - ``writable``: its own fresh work folder (its home and current folder, ``cwd``), holding
+      only the files the assignment ships beside its notebooks, and its connection's folder;
+    - a fresh, empty ``/tmp`` that anyone may write (mode 1777), its own ``/proc`` and ``/dev``;
+    - nothing else: not ``solutions/``, not the gradebook, not other students' work;
+    - ``namespaces`` of its own, besides a mount namespace: ``net`` with only a loopback
+      device, so no network; ``pid``, so it and all it starts die with the grader; ``uts``,
+      named ``hostname``; ``ipc``;
+    - ``env``, its whole environment, nothing inherited from the grader;
+    - ``uid``: as root, a fresh unprivileged uid with no capabilities; None: the grader's own.
+    """
+    readonly: list
+    writable: list
+    cwd: str
+    env: dict
+    uid: int | None = None
+    hostname: str = "sandbox"
+    namespaces: list = field(default_factory=lambda: ["ipc", "net", "pid", "uts"])
+
+
+@dataclass
 class Sandbox:
     """How to launch one kernel: which folders it may see, which limits it runs under."""
     workdir: Path
@@ -92,28 +113,39 @@ class Sandbox:
         bin_dir = str(Path(sys.executable).parent)
         return {
             "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.workdir), "TMPDIR": str(self.workdir), "LANG": "C.UTF-8",
-            "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", "NBGRADER_EXECUTION": "autograde",
+            # PWD: bubblewrap sets it as it enters the folder; the fork server has it from here
+            "HOME": str(self.workdir), "PWD": str(self.workdir), "TMPDIR": str(self.workdir),
+            "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
+            "NBGRADER_EXECUTION": "autograde",
             "NNCOURSE_LIMITS": ",".join(str(int(v)) for v in (
                 self.limits.cpu, self.limits.memory, self.limits.file_size,
                 self.limits.processes)),
         }
 
+    def view(self, conn_dir=None, protect=()):
+        """What a kernel in this sandbox sees (``View``); ``protect`` goes to it in its env."""
+        env = self.env()
+        if protect:
+            env["NNCOURSE_PROTECT"] = ",".join(protect)
+        writable = [str(self.workdir)]
+        if conn_dir and conn_dir != str(self.workdir):
+            writable.append(conn_dir)
+        return View(readonly=self.readonly_paths(), writable=writable, cwd=str(self.workdir),
+                    env=env, uid=self.uid)
+
     def command(self, connection_file, protect=()):
         """The argv that starts the kernel (inside bwrap when available)."""
         kernel = [sys.executable, "-m", "nncourse._kernel_boot", "-f", str(connection_file)]
-        return self._wrap(kernel, protect, str(Path(connection_file).parent))
+        return self._wrap(kernel, self.view(str(Path(connection_file).parent), protect))
 
     def spawn_command(self, connection_file, protect=()):
         """The argv that has ``fork_server`` fork the kernel, and stands for it until it ends."""
-        fs = self.fork_server
-        request = dict(base=str(fs.base), run=str(self.workdir.parent), cwd=str(self.workdir),
-                       uid=self.uid, env=self.env(), protect=list(protect),
-                       connection_file=str(connection_file))
-        return [sys.executable, "-I", "-S", str(PACKAGE_DIR / "_spawn.py"), str(fs.socket),
-                json.dumps(request)]
+        view = self.view(str(Path(connection_file).parent), protect)
+        request = dict(view=asdict(view), connection_file=str(connection_file))
+        return [sys.executable, "-I", "-S", str(PACKAGE_DIR / "_spawn.py"),
+                str(self.fork_server.socket), json.dumps(request)]
 
     def fork_server_command(self, socket_path, protect=()):
         """The argv of a worker's fork server (``_zygote``), its folder being ``workdir``.
@@ -121,49 +153,44 @@ class Sandbox:
         The same view of the system as a kernel's; as root it keeps its capabilities inside the
         sandbox, which it needs to give each kernel it forks namespaces and a uid of its own.
         """
-        return self._wrap([sys.executable, "-m", "nncourse._zygote", str(socket_path)], protect,
-                          None, fork_server=True)
+        return self._wrap([sys.executable, "-m", "nncourse._zygote", str(socket_path)],
+                          self.view(protect=protect), fork_server=True)
 
-    def _wrap(self, argv, protect, conn_dir, fork_server=False):
-        env = self.env()
-        if protect:
-            env["NNCOURSE_PROTECT"] = ",".join(protect)
+    def _wrap(self, argv, view, fork_server=False):
+        """``argv`` run in ``view``, by bubblewrap; with the environment it gets."""
         if not self.use_bwrap:
-            return argv, env
-        if self.uid is not None or (fork_server and os.geteuid() == 0):
+            return argv, view.env
+        cmd = ["bwrap", *(f"--unshare-{ns}" for ns in view.namespaces), "--unshare-cgroup-try"]
+        if view.uid is not None or (fork_server and os.geteuid() == 0):
             # as root: bwrap needs no user namespace; the kernel then drops to its own uid
-            cmd = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                   "--unshare-cgroup-try"]
             if fork_server:
                 cmd += ["--cap-add", "ALL"]
             else:
-                argv = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}",
+                argv = ["setpriv", f"--reuid={view.uid}", f"--regid={view.uid}",
                         "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
                         "--no-new-privs", "--"] + argv
         else:
-            cmd = ["bwrap", "--unshare-all"]
-        cmd += ["--die-with-parent", "--new-session", "--hostname", "sandbox",
-                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            cmd.append("--unshare-user-try")
+        cmd += ["--die-with-parent", "--new-session", "--hostname", view.hostname,
+                "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
         made = set()
-        binds = self.readonly_paths() + [str(self.workdir)] + ([conn_dir] if conn_dir else [])
-        for p in binds:
+        for p in view.readonly + view.writable:
             # parents that bwrap would create as 0700 must be traversable by the kernel's uid
             for parent in reversed(Path(p).parents[:-1]):
                 if str(parent) not in made and not os.path.islink(parent):
                     made.add(str(parent))
                     cmd += ["--perms", "0755", "--dir", str(parent)]
-        for p in self.readonly_paths():
+        for p in view.readonly:
             if os.path.islink(p):  # /lib -> usr/lib on merged-usr systems
                 cmd += ["--symlink", os.readlink(p), p]
             else:
                 cmd += ["--ro-bind", p, p]
-        cmd += ["--bind", str(self.workdir), str(self.workdir)]
-        if conn_dir and conn_dir != str(self.workdir):
-            cmd += ["--bind", conn_dir, conn_dir]
-        cmd += ["--chdir", str(self.workdir), "--clearenv"]
-        for k, v in env.items():
+        for p in view.writable:
+            cmd += ["--bind", p, p]
+        cmd += ["--chdir", view.cwd, "--clearenv"]
+        for k, v in view.env.items():
             cmd += ["--setenv", k, v]
-        return cmd + ["--"] + argv, env
+        return cmd + ["--"] + argv, view.env
 
 
 class ForkServer:

@@ -6,7 +6,7 @@ import tempfile
 import pytest
 
 from nncourse import autograde, master, sandbox
-from conftest import ASSIGNMENT, dumps, solution, with_cell
+from conftest import ASSIGNMENT, dumps, need_fork_server, solution, with_cell
 
 pytestmark = pytest.mark.slow
 
@@ -33,14 +33,7 @@ print("second: worker folder", os.path.exists(os.path.join(worker_folder, "zygot
 
 @pytest.fixture(scope="module")
 def two_runs():
-    if not sandbox.bwrap_available():
-        pytest.fail("bubblewrap is missing: apt-get install bubblewrap")
-    if os.geteuid() != 0:
-        # only root can give each forked kernel a uid of its own; others start kernels afresh
-        message = "the fork server is used only when grading as root"
-        if os.environ.get("CI"):
-            pytest.fail(message + ": CI must run as root")
-        pytest.skip(message)
+    need_fork_server()
     with tempfile.TemporaryDirectory() as tmp:
         m = master.build(ASSIGNMENT, f"sqlite:///{tmp}/gb.db")
         nbm = m.notebooks["perceptron"]
