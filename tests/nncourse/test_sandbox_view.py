@@ -83,7 +83,7 @@ def _normalised(view):
     top = run.split("/")[2]
     way = run.split("/")
     view = json.loads(json.dumps(view).replace(run, "RUN"))
-    view["tmp"] = ["RUN-TOP" if e == top else e for e in view["tmp"]]
+    view["tmp"] = sorted("RUN-TOP" if e == top else e for e in view["tmp"])
     view["between"] = [e for entries in view["between"].values() for e in entries
                        if e not in way]
     # each kernel runs as a fresh uid of its own (as root; else the grader's)
